@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionRegistry, RegisteredFunction, RpcInvocationResponse, RpcParameterBinding, RpcTypedData } from './registry';
+
+/** Supplies the data of a non-trigger input binding (such as `durableClient`) for one invocation. */
+export type InputBindingProvider = (bindingName: string, fn: RegisteredFunction) => RpcTypedData;
+
+export interface InvocationRequest {
+  triggerData: RpcTypedData;
+  triggerMetadata?: Record<string, RpcTypedData>;
+  invocationId?: string;
+}
+
+export interface InvocationResult {
+  invocationId: string;
+  response: RpcInvocationResponse;
+}
+
+export type InvocationLogSink = (fn: RegisteredFunction, invocationId: string, level: string, category: string, message: string) => void;
+
+/**
+ * Invokes registered functions through the programming model that the app set, in the order
+ * the Functions worker uses: invocation model, arguments, preInvocation hooks, the handler,
+ * postInvocation hooks, response.
+ */
+export class FunctionInvoker {
+  readonly #registry: FunctionRegistry;
+  readonly #inputProviders = new Map<string, InputBindingProvider>();
+  readonly #log: InvocationLogSink;
+
+  constructor(registry: FunctionRegistry, log: InvocationLogSink) {
+    this.#registry = registry;
+    this.#log = log;
+  }
+
+  /** Registers the provider for input bindings of `bindingType` (compared case-insensitively). */
+  provideInput(bindingType: string, provider: InputBindingProvider): void {
+    this.#inputProviders.set(bindingType.toLowerCase(), provider);
+  }
+
+  async invoke(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationResult> {
+    const model = this.#registry.programmingModel;
+    if (!model) {
+      throw new Error('The app did not set a programming model. Check that it imports "@azure/functions" and registers its functions at load time.');
+    }
+    const invocationId = request.invocationId ?? randomUUID();
+    const inputData: RpcParameterBinding[] = [{ name: fn.triggerBindingName, data: request.triggerData }];
+    for (const [name, binding] of Object.entries(fn.bindings)) {
+      if (name === fn.triggerBindingName || binding.direction === 'out') {
+        continue;
+      }
+      const provider = this.#inputProviders.get(binding.type.toLowerCase());
+      if (!provider) {
+        throw new Error(`Function "${fn.name}" has an input binding of type "${binding.type}", which the local host does not support.`);
+      }
+      inputData.push({ name, data: provider(name, fn) });
+    }
+
+    const coreContext = {
+      invocationId,
+      request: { inputData, triggerMetadata: request.triggerMetadata ?? {} },
+      metadata: { name: fn.name, bindings: fn.bindings, retryOptions: fn.retryOptions },
+      state: 'invocation' as string,
+      log: (level: string, category: string, message: string) => this.#log(fn, invocationId, level, category, message),
+    };
+    const invocationModel = model.getInvocationModel(coreContext);
+    const { context, inputs } = await invocationModel.getArguments();
+
+    const hookData: Record<string, unknown> = {};
+    let handler = fn.handler;
+    const preContext = {
+      invocationContext: context,
+      inputs,
+      hookData,
+      appHookData: {},
+      get functionCallback() {
+        return handler;
+      },
+      set functionCallback(value: RegisteredFunction['handler']) {
+        handler = value;
+      },
+    };
+    coreContext.state = 'preInvocationHooks';
+    for (const hook of this.#registry.hooks.preInvocation) {
+      await hook(preContext);
+    }
+
+    coreContext.state = 'invocation';
+    let result: unknown;
+    let error: unknown;
+    try {
+      result = await invocationModel.invokeFunction(context, preContext.inputs, handler);
+    } catch (caught) {
+      error = caught;
+    }
+
+    coreContext.state = 'postInvocationHooks';
+    const postContext = { invocationContext: context, inputs: preContext.inputs, result, error, hookData, appHookData: {} };
+    for (const hook of this.#registry.hooks.postInvocation) {
+      await hook(postContext);
+    }
+    if (postContext.error) {
+      throw postContext.error;
+    }
+    const response = await invocationModel.getResponse(context, postContext.result);
+    return { invocationId, response };
+  }
+}
+
+/** Decodes typed data the way `@azure/functions` does for return values. */
+export function fromTypedData(data: RpcTypedData | null | undefined): unknown {
+  if (!data) {
+    return undefined;
+  }
+  if (data.json !== undefined) {
+    return JSON.parse(data.json);
+  }
+  if (data.string !== undefined) {
+    return data.string;
+  }
+  if (data.bytes !== undefined) {
+    return Buffer.from(data.bytes);
+  }
+  if (data.int !== undefined) {
+    return data.int;
+  }
+  if (data.double !== undefined) {
+    return data.double;
+  }
+  return data.http;
+}

@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createCoreApi, installCoreApi, type CoreLogSink } from './coreApi';
+import { FunctionRegistry } from './registry';
+
+export const localHostVersion = '4.0.0-local';
+
+/**
+ * Loads the Functions app in `appRoot` through its package.json `main`, with
+ * `@azure/functions-core` provided, and returns what it registered.
+ */
+export async function loadApp(appRoot: string, log: CoreLogSink): Promise<FunctionRegistry> {
+  const packageJsonPath = path.join(appRoot, 'package.json');
+  const packageJson = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8')) as { main?: string };
+  if (!packageJson.main) {
+    throw new Error(`${packageJsonPath} has no "main" field. Set "main" to the compiled entry file of the Functions app, for example "dist/app.js".`);
+  }
+  const mainPath = path.resolve(appRoot, packageJson.main);
+  if (!fs.existsSync(mainPath)) {
+    throw new Error(`The app's main file ${mainPath} does not exist. Build the app first (npm run build).`);
+  }
+
+  const registry = new FunctionRegistry();
+  installCoreApi(createCoreApi(registry, log, localHostVersion));
+  require(mainPath);
+
+  if (!registry.programmingModel) {
+    throw new Error(`${mainPath} registered no programming model. The app must import "@azure/functions" and register its functions when it loads.`);
+  }
+  await registry.programmingModel.getCapabilities({});
+  return registry;
+}
