@@ -13,6 +13,8 @@ export interface InvocationRequest {
 export interface InvocationResult {
   invocationId: string;
   response: RpcInvocationResponse;
+  /** The handler's return value before conversion to typed data. */
+  result: unknown;
 }
 
 export type InvocationLogSink = (fn: RegisteredFunction, invocationId: string, level: string, category: string, message: string) => void;
@@ -102,7 +104,7 @@ export class FunctionInvoker {
       throw postContext.error;
     }
     const response = await invocationModel.getResponse(context, postContext.result);
-    return { invocationId, response };
+    return { invocationId, response, result: postContext.result };
   }
 }
 

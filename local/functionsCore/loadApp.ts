@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createCoreApi, installCoreApi, type CoreLogSink } from './coreApi';
 import { FunctionRegistry } from './registry';
@@ -22,7 +23,7 @@ export async function loadApp(appRoot: string, log: CoreLogSink): Promise<Functi
 
   const registry = new FunctionRegistry();
   installCoreApi(createCoreApi(registry, log, localHostVersion));
-  require(mainPath);
+  createRequire(mainPath)(mainPath);
 
   if (!registry.programmingModel) {
     throw new Error(`${mainPath} registered no programming model. The app must import "@azure/functions" and register its functions when it loads.`);

@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startInProcessEngine, type InProcessEngine } from '../helpers/inProcessEngine';
+
+const appRoot = path.join(__dirname, '..', 'fixtures', 'durableApp');
+let harness: InProcessEngine;
+
+beforeAll(async () => {
+  harness = await startInProcessEngine(appRoot);
+});
+
+afterAll(async () => {
+  await harness.close();
+});
+
+async function run(name: string, input: unknown, instanceId?: string) {
+  const started = harness.engine.startOrchestration(name, instanceId, input);
+  expect(started.created).toBe(true);
+  const status = await harness.engine.waitForCompletion(started.instanceId, 20_000);
+  return status!;
+}
+
+describe('durable engine', () => {
+  test('sequence of activities', async () => {
+    const status = await run('sequence', ['Tokyo', 'Seattle']);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual(['Hello Tokyo', 'Hello Seattle']);
+  });
+
+  test('fan-out and fan-in of 1000', async () => {
+    const status = await run('fanOutFanIn', 1000);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe(999 * 1000);
+  });
+
+  test('activity retry succeeds on third attempt', async () => {
+    const status = await run('retryUntilSuccess', 'retry-key-1');
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ attempts: 3, after: 6 });
+  });
+
+  test('exhausted retry surfaces last error', async () => {
+    const status = await run('retryExhausted', null);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toContain('target unavailable');
+  });
+
+  test('durable timer fires', async () => {
+    const status = await run('durableTimer', 300);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe('timer fired');
+  });
+
+  test('external event wins over timer', async () => {
+    const started = harness.engine.startOrchestration('approval', 'approval-1', null);
+    expect(started.created).toBe(true);
+    await waitFor(() => harness.engine.getStatus('approval-1')?.customStatus === 'waiting for approval');
+    expect(harness.engine.raiseEvent('approval-1', 'approval', 'operator')).toBe('raised');
+    const status = await harness.engine.waitForCompletion('approval-1', 10_000);
+    expect(status?.output).toEqual({ approvedBy: 'operator' });
+  });
+
+  test('sub-orchestration returns its output', async () => {
+    const status = await run('parentOfSequence', null);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ child: ['Hello Oslo'] });
+  });
+
+  test('entity call and signal', async () => {
+    const status = await run('countWithEntity', 'entity-key-1');
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe(6);
+    expect(harness.engine.readEntity('counter', 'entity-key-1')).toEqual({ exists: true, state: 6 });
+  });
+
+  test('continueAsNew restarts with new input', async () => {
+    const status = await run('countdown', 3);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe('done');
+    expect(status.input).toBe(0);
+  });
+
+  test('orchestrator error fails the instance', async () => {
+    const status = await run('throwing', null);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('orchestrator broke on purpose');
+  });
+
+  test('terminate stops a waiting instance', async () => {
+    harness.engine.startOrchestration('approval', 'approval-terminated', null);
+    await waitFor(() => harness.engine.getStatus('approval-terminated')?.runtimeStatus === 'Running');
+    expect(harness.engine.terminate('approval-terminated', 'no longer needed')).toBe('terminated');
+    const status = harness.engine.getStatus('approval-terminated');
+    expect(status?.runtimeStatus).toBe('Terminated');
+    expect(status?.output).toBe('no longer needed');
+  });
+
+  test('purge removes instance and history', async () => {
+    await run('sequence', ['Purge'], 'purge-me');
+    expect(harness.engine.purgeInstance('purge-me')).toBe(1);
+    expect(harness.engine.getStatus('purge-me')).toBeUndefined();
+  });
+
+  test('listing pages with continuation token', async () => {
+    for (let i = 0; i < 5; i++) {
+      await run('sequence', ['Page'], `page-${i}`);
+    }
+    const seen: string[] = [];
+    let token: string | undefined;
+    for (let pageCount = 0; pageCount < 10; pageCount++) {
+      const page = harness.engine.listInstances({ instanceIdPrefix: 'page-', top: 2, continuationToken: token });
+      seen.push(...page.instances.map((instance) => instance.instanceId));
+      token = page.continuationToken;
+      if (!token) {
+        break;
+      }
+    }
+    expect(seen.sort()).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutInMilliseconds = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutInMilliseconds;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error('condition not met before the timeout');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
