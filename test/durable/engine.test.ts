@@ -39,6 +39,12 @@ describe('durable engine', () => {
     expect(status.output).toEqual({ attempts: 3, after: 6 });
   });
 
+  test('parallel retries keep task numbering', async () => {
+    const status = await run('parallelRetries', 'parallel-key');
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual([3, 42, 3, 84]);
+  });
+
   test('exhausted retry surfaces last error', async () => {
     const status = await run('retryExhausted', null);
     expect(status.runtimeStatus).toBe('Completed');
