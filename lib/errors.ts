@@ -3,10 +3,6 @@
  * and triggers can tell a failure worth retrying from one that will fail again.
  */
 
-export interface ErrorOptions {
-  cause?: unknown;
-}
-
 /** A failure that will happen again on every retry, such as a 400 response or an invalid payload. */
 export class PermanentError extends Error {
   override name = 'PermanentError';

@@ -1,0 +1,90 @@
+import * as df from 'durable-functions';
+import { requireConnector, requireDestination } from '../lib/config/requireConnector';
+import type { DestinationConfig } from '../lib/config/types';
+import type { DeliverPayloadInput, DeliverPayloadOutput } from '../lib/contracts';
+import { deliverOnce, type DeliveryResult } from '../lib/delivery/deliverOnce';
+import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { PermanentError, RetryableError, errorMessageOf } from '../lib/errors';
+import { deliverPayloadActivityName } from '../lib/functionNames';
+import { checkDestinationAddress } from '../lib/network/addressGuard';
+import { readRequiredPayload } from '../lib/payloads';
+
+/**
+ * Makes one delivery attempt of a payload to a destination and records it in the
+ * tracking store. Returns the status code when the destination accepted the payload.
+ * Otherwise throws a RetryableError, or a PermanentError that `deliverToDestination`
+ * does not retry, so every failed attempt is a failed task in the orchestration history.
+ */
+export async function deliverPayload(
+  input: DeliverPayloadInput,
+  dependencies: Dependencies = getDependencies(),
+): Promise<DeliverPayloadOutput> {
+  const connector = requireConnector(dependencies.connectors, input.connectorId);
+  const destination = requireDestination(connector, input.destinationId);
+  const payload = await readRequiredPayload(dependencies.payloadStore, input.payloadBlobName, input.messageId);
+  const logFields = {
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    destinationId: input.destinationId,
+    attemptNumber: input.attemptNumber,
+  };
+
+  const startedAt = dependencies.clock();
+  const result = await attemptDelivery(destination, input, payload.bytes, dependencies);
+  dependencies.trackingStore.recordAttempt({
+    messageId: input.messageId,
+    destinationId: input.destinationId,
+    attemptNumber: input.attemptNumber,
+    startedAt: startedAt.toISOString(),
+    outcome: result.outcome,
+    statusCode: result.statusCode,
+    error: result.error,
+    durationInMilliseconds: result.durationInMilliseconds,
+    responseBodyStart: result.responseBodyStart,
+  });
+
+  if (result.outcome === 'delivered') {
+    dependencies.logger.info({ ...logFields, statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds }, 'delivery attempt succeeded');
+    return { statusCode: result.statusCode as number, durationInMilliseconds: result.durationInMilliseconds };
+  }
+
+  const failure = result.error ?? 'unknown failure';
+  dependencies.logger.warn({ ...logFields, outcome: result.outcome, statusCode: result.statusCode, error: failure }, 'delivery attempt failed');
+  const message = `Attempt ${input.attemptNumber} of ${input.maxAttempts} to destination ${input.destinationId} failed: ${failure}.`;
+  if (result.outcome === 'permanent') {
+    throw new PermanentError(message);
+  }
+  throw new RetryableError(message);
+}
+
+/** Checks the destination's addresses, then sends the payload. Returns a failed result instead of throwing. */
+async function attemptDelivery(
+  destination: DestinationConfig,
+  input: DeliverPayloadInput,
+  body: Uint8Array,
+  dependencies: Dependencies,
+): Promise<DeliveryResult> {
+  try {
+    const check = await checkDestinationAddress(destination.url, destination.allowedPrivateRanges, dependencies.lookupAddresses);
+    if (!check.allowed) {
+      return { outcome: 'permanent', error: `blocked: ${check.reason}`, durationInMilliseconds: 0, responseBodyStart: '' };
+    }
+  } catch (error) {
+    return { outcome: 'retryable', error: `address lookup failed: ${errorMessageOf(error)}`, durationInMilliseconds: 0, responseBodyStart: '' };
+  }
+
+  return deliverOnce(
+    {
+      url: destination.url,
+      method: destination.method,
+      body,
+      idempotencyKey: input.idempotencyKey,
+      timeoutInMilliseconds: destination.timeoutInMilliseconds,
+    },
+    dependencies.fetch,
+  );
+}
+
+df.app.activity(deliverPayloadActivityName, {
+  handler: (input: unknown) => deliverPayload(input as DeliverPayloadInput),
+});

@@ -1,0 +1,54 @@
+import * as df from 'durable-functions';
+import { requireConnector } from '../lib/config/requireConnector';
+import type { PayloadReference, TransformPayloadOutput } from '../lib/contracts';
+import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { PermanentError } from '../lib/errors';
+import { transformPayloadActivityName } from '../lib/functionNames';
+import { transformedBlobNameOf } from '../lib/ids';
+import { parseJsonPayload, readRequiredPayload } from '../lib/payloads';
+import { evaluateExpression, toJsonValue } from '../lib/transform/evaluateExpression';
+
+/**
+ * Applies the connector's JSONata transform to the raw payload, writes the result to
+ * `transformed/<connectorId>/<messageId>` and audits the step `transformed`. Returns the
+ * name of the payload to deliver, which is the raw payload when there is no transform.
+ */
+export async function transformPayload(
+  input: PayloadReference,
+  dependencies: Dependencies = getDependencies(),
+): Promise<TransformPayloadOutput> {
+  const connector = requireConnector(dependencies.connectors, input.connectorId);
+  const rawPayload = await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
+
+  let output: TransformPayloadOutput;
+  const expression = connector.expressions.transform;
+  if (expression === undefined) {
+    output = { payloadBlobName: input.rawBlobName, sizeInBytes: rawPayload.sizeInBytes };
+  } else {
+    const payload = parseJsonPayload(rawPayload.bytes, input.rawBlobName);
+    const result = toJsonValue(await evaluateExpression(expression, payload, `transform of connector ${connector.id}`));
+    if (result === undefined) {
+      throw new PermanentError(
+        `The transform of connector ${connector.id} returned no value for message ${input.messageId}. ` +
+          'Check that the payload contains the fields the expression reads, or correct transform.expression in the connectors file.',
+      );
+    }
+
+    const payloadBlobName = transformedBlobNameOf(connector.id, input.messageId);
+    const bytes = Buffer.from(JSON.stringify(result), 'utf8');
+    const digest = await dependencies.payloadStore.put(payloadBlobName, bytes, { contentType: 'application/json' });
+    output = { payloadBlobName, sizeInBytes: digest.sizeInBytes };
+  }
+
+  dependencies.trackingStore.appendAudit({
+    messageId: input.messageId,
+    at: dependencies.clock().toISOString(),
+    step: 'transformed',
+    detail: { payloadBlobName: output.payloadBlobName, sizeInBytes: output.sizeInBytes, transformed: expression !== undefined },
+  });
+  return output;
+}
+
+df.app.activity(transformPayloadActivityName, {
+  handler: (input: unknown) => transformPayload(input as PayloadReference),
+});

@@ -1,0 +1,21 @@
+/**
+ * Entry point of the Functions app (package.json `main` points at its compiled file).
+ * Importing each function file registers that function. The connectors file is
+ * validated here, so an invalid file stops start-up with a ConfigurationError.
+ */
+import { loadConfiguration } from './lib/dependencies';
+
+import './triggers/ingest';
+import './triggers/messageStatus';
+import './triggers/changes';
+import './orchestrators/processMessage';
+import './orchestrators/deliverToDestination';
+import './activities/recordMessage';
+import './activities/writeAudit';
+import './activities/readEntityVersion';
+import './activities/transformPayload';
+import './activities/mirrorEntityState';
+import './activities/deliverPayload';
+import './entities/trackedEntity';
+
+loadConfiguration();

@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import jsonata, { type Expression } from 'jsonata';
+import { ConfigurationError } from '../errors';
+import { parseCidr } from '../network/cidr';
+import { findBlockedAddress, hostnameOf } from '../network/addressGuard';
+import { connectorsSchema } from './connectorsSchema';
+import { toConfigurationIssue, type ConfigurationIssue } from './schemaIssues';
+import type { CompiledExpressions, Connector, ConnectorConfig, Connectors, ConnectorsFile } from './types';
+
+/** Maximum number of issues listed in one error, so that a badly broken file stays readable. */
+const maxIssuesInMessage = 20;
+
+let validateConnectorsFile: ReturnType<Ajv2020['compile']> | undefined;
+
+/**
+ * Reads, validates and compiles the connectors file. Throws a ConfigurationError that
+ * names the file and lists each problem with its JSON path and fix.
+ */
+export function loadConnectors(file: string): Connectors {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigurationError(
+        `Connectors file ${file} does not exist. Create it (connectors.sample.json shows the format) ` +
+          'or set CONNECTORS_FILE to its path.',
+        { cause: error },
+      );
+    }
+    throw new ConfigurationError(`Connectors file ${file} could not be read (${code ?? 'unknown error'}). Check its permissions.`, {
+      cause: error,
+    });
+  }
+  return parseConnectors(text, file);
+}
+
+/** Validates and compiles the text of a connectors file. `file` is used in error messages. */
+export function parseConnectors(text: string, file: string): Connectors {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(
+      `Connectors file ${file} is not valid JSON: ${(error as Error).message}. Fix the JSON syntax.`,
+      { cause: error },
+    );
+  }
+
+  const validate = getValidator();
+  if (!validate(document)) {
+    throwIssues(file, (validate.errors ?? []).map(toConfigurationIssue));
+  }
+
+  const connectorsFile = document as ConnectorsFile;
+  const issues = [...findDuplicateIds(connectorsFile), ...findBlockedLiteralAddresses(connectorsFile)];
+  const list = connectorsFile.connectors.map((connector, index) => ({
+    ...connector,
+    expressions: compileExpressions(connector, `/connectors/${index}`, issues),
+  }));
+  throwIssues(file, issues);
+
+  return { file, list, byId: new Map(list.map((connector): [string, Connector] => [connector.id, connector])) };
+}
+
+function getValidator(): ReturnType<Ajv2020['compile']> {
+  if (validateConnectorsFile === undefined) {
+    const ajv = new Ajv2020({ allErrors: true, useDefaults: true, discriminator: true, strict: true });
+    addFormats(ajv, ['uri']);
+    ajv.addFormat('cidr', (value: string) => parseCidr(value) !== undefined);
+    validateConnectorsFile = ajv.compile(connectorsSchema);
+  }
+  return validateConnectorsFile;
+}
+
+function throwIssues(file: string, issues: ConfigurationIssue[]): void {
+  if (issues.length === 0) {
+    return;
+  }
+
+  const lines = issues.slice(0, maxIssuesInMessage).map((issue) => `- ${issue.path}: ${issue.problem}. Fix: ${issue.fix}.`);
+  if (issues.length > maxIssuesInMessage) {
+    lines.push(`- and ${issues.length - maxIssuesInMessage} more issues.`);
+  }
+  throw new ConfigurationError(`Connectors file ${file} is invalid:\n${lines.join('\n')}`);
+}
+
+function findDuplicateIds(connectorsFile: ConnectorsFile): ConfigurationIssue[] {
+  const issues: ConfigurationIssue[] = [];
+  const connectorIndexById = new Map<string, number>();
+
+  connectorsFile.connectors.forEach((connector, connectorIndex) => {
+    const firstIndex = connectorIndexById.get(connector.id);
+    if (firstIndex !== undefined) {
+      issues.push({
+        path: `/connectors/${connectorIndex}/id`,
+        problem: `connector id "${connector.id}" is already used by /connectors/${firstIndex}`,
+        fix: 'give each connector its own id',
+      });
+    } else {
+      connectorIndexById.set(connector.id, connectorIndex);
+    }
+
+    const destinationIndexById = new Map<string, number>();
+    connector.destinations.forEach((destination, destinationIndex) => {
+      const firstDestinationIndex = destinationIndexById.get(destination.id);
+      if (firstDestinationIndex !== undefined) {
+        issues.push({
+          path: `/connectors/${connectorIndex}/destinations/${destinationIndex}/id`,
+          problem: `destination id "${destination.id}" is already used by /connectors/${connectorIndex}/destinations/${firstDestinationIndex}`,
+          fix: 'give each destination of a connector its own id',
+        });
+      } else {
+        destinationIndexById.set(destination.id, destinationIndex);
+      }
+    });
+  });
+  return issues;
+}
+
+/** Reports destination URLs whose host is a literal non-public IP address outside their allowedPrivateRanges. */
+function findBlockedLiteralAddresses(connectorsFile: ConnectorsFile): ConfigurationIssue[] {
+  const issues: ConfigurationIssue[] = [];
+
+  connectorsFile.connectors.forEach((connector, connectorIndex) => {
+    connector.destinations.forEach((destination, destinationIndex) => {
+      const hostname = hostnameOf(destination.url);
+      if (net.isIP(hostname) === 0 || findBlockedAddress([hostname], destination.allowedPrivateRanges) === undefined) {
+        return;
+      }
+
+      const singleAddressRange = net.isIPv6(hostname) ? `${hostname}/128` : `${hostname}/32`;
+      issues.push({
+        path: `/connectors/${connectorIndex}/destinations/${destinationIndex}/url`,
+        problem: `host ${hostname} is not a public address and is outside allowedPrivateRanges`,
+        fix: `add a range that contains it, such as "${singleAddressRange}", to allowedPrivateRanges if this destination is intended`,
+      });
+    });
+  });
+  return issues;
+}
+
+function compileExpressions(connector: ConnectorConfig, connectorPath: string, issues: ConfigurationIssue[]): CompiledExpressions {
+  const expressions: CompiledExpressions = {};
+
+  if (connector.entity !== undefined) {
+    expressions.entityKey = compileExpression(connector.entity.key, `${connectorPath}/entity/key`, issues);
+    if (connector.entity.version !== undefined) {
+      expressions.entityVersion = compileExpression(connector.entity.version, `${connectorPath}/entity/version`, issues);
+    }
+  }
+  if (connector.transform !== undefined) {
+    expressions.transform = compileExpression(connector.transform.expression, `${connectorPath}/transform/expression`, issues);
+  }
+  return expressions;
+}
+
+function compileExpression(text: string, path: string, issues: ConfigurationIssue[]): Expression | undefined {
+  try {
+    return jsonata(text);
+  } catch (error) {
+    const { message, position } = error as { message?: string; position?: number };
+    const where = position === undefined ? '' : ` at position ${position}`;
+    issues.push({
+      path,
+      problem: `is not a valid JSONata expression: ${message ?? String(error)}${where}`,
+      fix: 'correct the JSONata syntax',
+    });
+    return undefined;
+  }
+}

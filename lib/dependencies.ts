@@ -1,0 +1,72 @@
+import pino from 'pino';
+import { loadConnectors } from './config/loadConnectors';
+import type { Connectors } from './config/types';
+import type { FetchFunction } from './delivery/deliverOnce';
+import { lookupAllAddresses, type LookupAddresses } from './network/addressGuard';
+import { createPayloadStore } from './payloadStore/createPayloadStore';
+import type { PayloadStore } from './payloadStore/PayloadStore';
+import { readSecret, readSettings, type Settings } from './settings';
+import { openTrackingStore, type TrackingStore } from './tracking/trackingStore';
+
+/**
+ * Everything that triggers and activities use from outside their own code. Function
+ * code gets it from `getDependencies()`, and tests pass their own.
+ */
+export interface Dependencies {
+  settings: Settings;
+  connectors: Connectors;
+  payloadStore: PayloadStore;
+  trackingStore: TrackingStore;
+  clock: () => Date;
+  fetch: FetchFunction;
+  lookupAddresses: LookupAddresses;
+  /** Returns the value of the setting a connector's `secretRef` names, or undefined when it is not set. */
+  readSecret: (secretRef: string) => string | undefined;
+  logger: pino.Logger;
+}
+
+let configuration: { settings: Settings; connectors: Connectors } | undefined;
+let dependencies: Dependencies | undefined;
+
+/**
+ * Reads the settings and validates the connectors file once. The app calls it when it
+ * loads, so an invalid file stops start-up with a ConfigurationError.
+ */
+export function loadConfiguration(): { settings: Settings; connectors: Connectors } {
+  if (configuration === undefined) {
+    const settings = readSettings();
+    configuration = { settings, connectors: loadConnectors(settings.connectorsFile) };
+  }
+  return configuration;
+}
+
+/**
+ * Returns the dependencies, building them from the settings on first use. The tracking
+ * database and the payload store are opened here rather than when the app loads, so a
+ * function that needs neither does not open them.
+ */
+export function getDependencies(): Dependencies {
+  if (dependencies === undefined) {
+    const { settings, connectors } = loadConfiguration();
+    dependencies = {
+      settings,
+      connectors,
+      payloadStore: createPayloadStore(settings.dataDir),
+      trackingStore: openTrackingStore(settings.dataDir),
+      clock: () => new Date(),
+      fetch: (input, init) => fetch(input, init),
+      lookupAddresses: lookupAllAddresses,
+      readSecret: (secretRef) => readSecret(secretRef),
+      logger: pino({ base: { app: 'api-data-connector' } }),
+    };
+  }
+  return dependencies;
+}
+
+/** Replaces the dependencies that `getDependencies()` returns. Pass undefined to build them from settings again. */
+export function setDependencies(replacement: Dependencies | undefined): void {
+  dependencies = replacement;
+  if (replacement === undefined) {
+    configuration = undefined;
+  }
+}

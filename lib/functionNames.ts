@@ -1,0 +1,21 @@
+/**
+ * Names of the registered functions. Call sites use these constants, because function
+ * code may import only `lib/`, so an orchestrator cannot import an activity's file.
+ */
+
+export const ingestMessageFunctionName = 'ingestMessage';
+export const messageStatusFunctionName = 'messageStatus';
+export const listChangesFunctionName = 'listChanges';
+
+export const processMessageOrchestrationName = 'processMessage';
+export const deliverToDestinationOrchestrationName = 'deliverToDestination';
+
+export const recordMessageActivityName = 'recordMessage';
+export const writeAuditActivityName = 'writeAudit';
+export const readEntityVersionActivityName = 'readEntityVersion';
+export const transformPayloadActivityName = 'transformPayload';
+export const deliverPayloadActivityName = 'deliverPayload';
+export const mirrorEntityStateActivityName = 'mirrorEntityState';
+
+export const trackedEntityName = 'trackedEntity';
+export const offerVersionOperationName = 'offerVersion';

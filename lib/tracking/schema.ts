@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+
+/** Schema version stored in `PRAGMA user_version`. */
+export const trackingSchemaVersion = 1;
+
+/**
+ * Tables of the tracking store. Timestamps are ISO 8601 UTC strings, which sort in time
+ * order. The version columns have no declared type, so SQLite keeps numbers as numbers
+ * and strings as strings.
+ */
+const createTablesSql = `
+CREATE TABLE IF NOT EXISTS messages (
+  message_id TEXT PRIMARY KEY,
+  connector_id TEXT NOT NULL,
+  dedup_key_hash TEXT,
+  received_at TEXT NOT NULL,
+  raw_blob_name TEXT,
+  size_in_bytes INTEGER,
+  sha256 TEXT,
+  content_type TEXT,
+  claim_state TEXT NOT NULL CHECK (claim_state IN ('receiving', 'accepted')),
+  claim_token TEXT NOT NULL,
+  claimed_at TEXT NOT NULL,
+  entity_type TEXT,
+  entity_key TEXT,
+  entity_version
+);
+CREATE INDEX IF NOT EXISTS messages_by_received_at ON messages (received_at);
+
+CREATE TABLE IF NOT EXISTS attempts (
+  message_id TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  attempt_number INTEGER NOT NULL,
+  started_at TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retryable', 'permanent')),
+  status_code INTEGER,
+  error TEXT,
+  duration_in_milliseconds INTEGER NOT NULL,
+  response_body_start TEXT,
+  PRIMARY KEY (message_id, destination_id, attempt_number)
+);
+
+CREATE TABLE IF NOT EXISTS audit (
+  audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  step TEXT NOT NULL,
+  step_key TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL,
+  UNIQUE (message_id, step, step_key)
+);
+
+CREATE TABLE IF NOT EXISTS entity_state (
+  connector_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_key TEXT NOT NULL,
+  version,
+  last_message_id TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  change_version INTEGER NOT NULL,
+  PRIMARY KEY (connector_id, entity_type, entity_key)
+);
+
+CREATE TABLE IF NOT EXISTS entity_changes (
+  change_version INTEGER PRIMARY KEY AUTOINCREMENT,
+  connector_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_key TEXT NOT NULL,
+  version,
+  message_id TEXT NOT NULL,
+  changed_at TEXT NOT NULL,
+  operation TEXT NOT NULL CHECK (operation IN ('upsert'))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entity_changes_by_message
+  ON entity_changes (connector_id, entity_type, entity_key, message_id);
+`;
+
+/** Creates the tables of an empty database, or checks the schema version of an existing one. */
+export function migrateTrackingSchema(db: Database.Database): void {
+  const currentVersion = db.pragma('user_version', { simple: true }) as number;
+  if (currentVersion === trackingSchemaVersion) {
+    return;
+  }
+  if (currentVersion !== 0) {
+    throw new Error(
+      `Tracking database ${db.name} has schema version ${currentVersion}, but this version of the connector ` +
+        `uses ${trackingSchemaVersion}. Use a data folder created by this version, or upgrade the connector.`,
+    );
+  }
+
+  db.transaction(() => {
+    db.exec(createTablesSql);
+    db.pragma(`user_version = ${trackingSchemaVersion}`);
+  })();
+}

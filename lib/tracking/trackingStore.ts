@@ -1,0 +1,378 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { compareVersions, type EntityVersion } from '../transform/compareVersions';
+import { migrateTrackingSchema } from './schema';
+import type {
+  AcceptedPayload,
+  AttemptRecord,
+  AuditEntry,
+  ChangePage,
+  ClaimRequest,
+  ClaimResult,
+  EntityChange,
+  EntityStateMirror,
+  NewAuditEntry,
+  MessageEntity,
+  MessageRecord,
+  MirrorResult,
+} from './types';
+
+export const trackingDatabaseFileName = 'tracking.db';
+
+/** Maximum time in ms that a statement waits for another connection's write lock. */
+const busyTimeoutInMilliseconds = 5000;
+
+interface MessageRow {
+  message_id: string;
+  connector_id: string;
+  dedup_key_hash: string | null;
+  received_at: string;
+  raw_blob_name: string | null;
+  size_in_bytes: number | null;
+  sha256: string | null;
+  content_type: string | null;
+  claim_state: 'receiving' | 'accepted';
+  claim_token: string;
+  claimed_at: string;
+  entity_type: string | null;
+  entity_key: string | null;
+  entity_version: EntityVersion | null;
+}
+
+interface AttemptRow {
+  message_id: string;
+  destination_id: string;
+  attempt_number: number;
+  started_at: string;
+  outcome: AttemptRecord['outcome'];
+  status_code: number | null;
+  error: string | null;
+  duration_in_milliseconds: number;
+  response_body_start: string | null;
+}
+
+interface AuditRow {
+  message_id: string;
+  at: string;
+  step: string;
+  step_key: string;
+  detail: string;
+}
+
+interface EntityChangeRow {
+  change_version: number;
+  connector_id: string;
+  entity_type: string;
+  entity_key: string;
+  version: EntityVersion | null;
+  message_id: string;
+  changed_at: string;
+  operation: 'upsert';
+}
+
+/** Opens (and creates when needed) `<dataDir>/tracking.db`. */
+export function openTrackingStore(dataDir: string): TrackingStore {
+  fs.mkdirSync(dataDir, { recursive: true });
+  return new TrackingStore(path.join(dataDir, trackingDatabaseFileName));
+}
+
+/**
+ * Messages, delivery attempts, the audit trail and mirrored entity state, in SQLite.
+ *
+ * The database runs in WAL mode with `synchronous=FULL`, so every committed write is on
+ * disk before the call returns. The ingest trigger acknowledges a message with 202 only
+ * after its claim is committed, and that acknowledgement must survive a power loss.
+ */
+export class TrackingStore {
+  readonly db: Database.Database;
+
+  constructor(filePath: string) {
+    this.db = new Database(filePath);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`busy_timeout = ${busyTimeoutInMilliseconds}`);
+    migrateTrackingSchema(this.db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Claims a message id for one ingest request with an atomic INSERT OR IGNORE.
+   * Returns `claimed` when this request owns the message, and `exists` with the stored
+   * row when another request claimed it first. A `receiving` claim older than
+   * `takeOverReceivingAfterInMilliseconds` is taken over by compare-and-set on its claim
+   * token, so a crash between claim and start does not block the message forever.
+   */
+  claimMessage(request: ClaimRequest): ClaimResult {
+    const now = request.now.toISOString();
+    const inserted = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO messages (message_id, connector_id, dedup_key_hash, received_at, claim_state, claim_token, claimed_at)
+         VALUES (?, ?, ?, ?, 'receiving', ?, ?)`,
+      )
+      .run(request.messageId, request.connectorId, request.dedupKeyHash ?? null, now, request.claimToken, now);
+    if (inserted.changes === 1) {
+      return { status: 'claimed', takenOver: false, message: this.requireMessage(request.messageId) };
+    }
+
+    const existing = this.requireMessage(request.messageId);
+    if (!this.isAbandonedClaim(existing, request)) {
+      return { status: 'exists', message: existing };
+    }
+
+    const takenOver = this.db
+      .prepare(
+        `UPDATE messages SET claim_token = ?, claimed_at = ?, received_at = ?
+         WHERE message_id = ? AND claim_state = 'receiving' AND claim_token = ?`,
+      )
+      .run(request.claimToken, now, now, request.messageId, existing.claimToken);
+    const message = this.requireMessage(request.messageId);
+    if (takenOver.changes === 1) {
+      return { status: 'claimed', takenOver: true, message };
+    }
+    return { status: 'exists', message };
+  }
+
+  /**
+   * Records the stored payload and marks the message accepted, if `claimToken` still owns
+   * the claim. Returns false when the claim was released or taken over.
+   */
+  markAccepted(messageId: string, claimToken: string, payload: AcceptedPayload): boolean {
+    const result = this.db
+      .prepare(
+        `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?
+         WHERE message_id = ? AND claim_token = ?`,
+      )
+      .run(payload.rawBlobName, payload.sizeInBytes, payload.sha256, payload.contentType, messageId, claimToken);
+    return result.changes === 1;
+  }
+
+  /**
+   * Deletes a `receiving` claim owned by `claimToken`, so that the partner's retry can claim
+   * the message again. Returns false when the claim is not owned by the token or is accepted.
+   */
+  releaseClaim(messageId: string, claimToken: string): boolean {
+    const result = this.db
+      .prepare(`DELETE FROM messages WHERE message_id = ? AND claim_state = 'receiving' AND claim_token = ?`)
+      .run(messageId, claimToken);
+    return result.changes === 1;
+  }
+
+  getMessage(messageId: string): MessageRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM messages WHERE message_id = ?`).get(messageId) as MessageRow | undefined;
+    return row === undefined ? undefined : toMessageRecord(row);
+  }
+
+  /** Stores the entity that the orchestration read from the message's payload. */
+  setMessageEntity(messageId: string, entity: MessageEntity): void {
+    this.db
+      .prepare(`UPDATE messages SET entity_type = ?, entity_key = ?, entity_version = ? WHERE message_id = ?`)
+      .run(entity.type, entity.key, entity.version ?? null, messageId);
+  }
+
+  /** Inserts or replaces one attempt, so that a re-run of the same attempt does not add a row. */
+  recordAttempt(attempt: AttemptRecord): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO attempts
+           (message_id, destination_id, attempt_number, started_at, outcome, status_code, error, duration_in_milliseconds, response_body_start)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        attempt.messageId,
+        attempt.destinationId,
+        attempt.attemptNumber,
+        attempt.startedAt,
+        attempt.outcome,
+        attempt.statusCode ?? null,
+        attempt.error ?? null,
+        attempt.durationInMilliseconds,
+        attempt.responseBodyStart ?? null,
+      );
+  }
+
+  /** Returns the attempts of a message, ordered by destination id and attempt number. */
+  listAttempts(messageId: string): AttemptRecord[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM attempts WHERE message_id = ? ORDER BY destination_id, attempt_number`)
+      .all(messageId) as AttemptRow[];
+    return rows.map(toAttemptRecord);
+  }
+
+  /**
+   * Appends an audit entry unless one with the same message id, step and key exists, so an
+   * activity that runs again does not add it twice. Returns true when the entry was added.
+   */
+  appendAudit(entry: NewAuditEntry): boolean {
+    const result = this.db
+      .prepare(`INSERT OR IGNORE INTO audit (message_id, at, step, step_key, detail) VALUES (?, ?, ?, ?, ?)`)
+      .run(entry.messageId, entry.at, entry.step, entry.key ?? '', JSON.stringify(entry.detail));
+    return result.changes === 1;
+  }
+
+  /** Returns the audit trail of a message in the order it was written. */
+  listAudit(messageId: string): AuditEntry[] {
+    const rows = this.db
+      .prepare(`SELECT message_id, at, step, step_key, detail FROM audit WHERE message_id = ? ORDER BY audit_id`)
+      .all(messageId) as AuditRow[];
+    return rows.map((row) => ({
+      messageId: row.message_id,
+      at: row.at,
+      step: row.step,
+      key: row.step_key,
+      detail: JSON.parse(row.detail) as Record<string, unknown>,
+    }));
+  }
+
+  /**
+   * Upserts the entity's state and appends a change row in one transaction, and returns
+   * the change version. A message that was already mirrored returns its earlier change
+   * version. A version older than the mirrored one changes nothing, because mirror
+   * activities of different messages may finish out of order.
+   */
+  mirrorEntityState(mirror: EntityStateMirror): MirrorResult {
+    return this.db.transaction((): MirrorResult => {
+      const earlierChange = this.db
+        .prepare(
+          `SELECT change_version FROM entity_changes
+           WHERE connector_id = ? AND entity_type = ? AND entity_key = ? AND message_id = ?`,
+        )
+        .get(mirror.connectorId, mirror.entityType, mirror.entityKey, mirror.messageId) as { change_version: number } | undefined;
+      if (earlierChange !== undefined) {
+        return { applied: true, changeVersion: earlierChange.change_version };
+      }
+
+      const current = this.db
+        .prepare(`SELECT version, change_version FROM entity_state WHERE connector_id = ? AND entity_type = ? AND entity_key = ?`)
+        .get(mirror.connectorId, mirror.entityType, mirror.entityKey) as
+        | { version: EntityVersion | null; change_version: number }
+        | undefined;
+      if (current !== undefined && isOlder(mirror.version, current.version)) {
+        return { applied: false, changeVersion: current.change_version };
+      }
+
+      const at = mirror.at.toISOString();
+      const version = mirror.version ?? null;
+      const change = this.db
+        .prepare(
+          `INSERT INTO entity_changes (connector_id, entity_type, entity_key, version, message_id, changed_at, operation)
+           VALUES (?, ?, ?, ?, ?, ?, 'upsert')`,
+        )
+        .run(mirror.connectorId, mirror.entityType, mirror.entityKey, version, mirror.messageId, at);
+      const changeVersion = Number(change.lastInsertRowid);
+
+      this.db
+        .prepare(
+          `INSERT INTO entity_state (connector_id, entity_type, entity_key, version, last_message_id, updated_at, change_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (connector_id, entity_type, entity_key) DO UPDATE SET
+             version = excluded.version, last_message_id = excluded.last_message_id,
+             updated_at = excluded.updated_at, change_version = excluded.change_version`,
+        )
+        .run(mirror.connectorId, mirror.entityType, mirror.entityKey, version, mirror.messageId, at, changeVersion);
+      return { applied: true, changeVersion };
+    })();
+  }
+
+  /** Returns up to `limit` entity changes with a change version greater than `sinceChangeVersion`, oldest first. */
+  listChanges(sinceChangeVersion: number, limit: number): ChangePage {
+    const rows = this.db
+      .prepare(`SELECT * FROM entity_changes WHERE change_version > ? ORDER BY change_version LIMIT ?`)
+      .all(sinceChangeVersion, limit) as EntityChangeRow[];
+    const changes = rows.map(toEntityChange);
+    const lastChangeVersion = changes.length === 0 ? sinceChangeVersion : changes[changes.length - 1].changeVersion;
+    return { changes, lastChangeVersion };
+  }
+
+  /**
+   * Deletes messages received before `date`, with their attempts and audit entries, so that
+   * their dedup keys make new messages again. Entity state and changes are kept.
+   * Returns the number of messages deleted.
+   */
+  deleteMessagesOlderThan(date: Date): number {
+    const cutoff = date.toISOString();
+    return this.db.transaction((): number => {
+      const expired = `SELECT message_id FROM messages WHERE received_at < ?`;
+      this.db.prepare(`DELETE FROM attempts WHERE message_id IN (${expired})`).run(cutoff);
+      this.db.prepare(`DELETE FROM audit WHERE message_id IN (${expired})`).run(cutoff);
+      return this.db.prepare(`DELETE FROM messages WHERE received_at < ?`).run(cutoff).changes;
+    })();
+  }
+
+  private requireMessage(messageId: string): MessageRecord {
+    const message = this.getMessage(messageId);
+    if (message === undefined) {
+      throw new Error(`Internal error: message ${messageId} was not found right after it was claimed.`);
+    }
+    return message;
+  }
+
+  private isAbandonedClaim(message: MessageRecord, request: ClaimRequest): boolean {
+    if (message.claimState !== 'receiving' || request.takeOverReceivingAfterInMilliseconds === undefined) {
+      return false;
+    }
+    const ageInMilliseconds = request.now.getTime() - Date.parse(message.claimedAt);
+    return ageInMilliseconds >= request.takeOverReceivingAfterInMilliseconds;
+  }
+}
+
+/** Returns true when `candidate` is older than `current`. Missing versions are never older. */
+function isOlder(candidate: EntityVersion | undefined, current: EntityVersion | null): boolean {
+  if (candidate === undefined || current === null) {
+    return false;
+  }
+  return compareVersions(candidate, current) < 0;
+}
+
+function toMessageRecord(row: MessageRow): MessageRecord {
+  const message: MessageRecord = {
+    messageId: row.message_id,
+    connectorId: row.connector_id,
+    receivedAt: row.received_at,
+    claimState: row.claim_state,
+    claimToken: row.claim_token,
+    claimedAt: row.claimed_at,
+  };
+  if (row.dedup_key_hash !== null) message.dedupKeyHash = row.dedup_key_hash;
+  if (row.raw_blob_name !== null) message.rawBlobName = row.raw_blob_name;
+  if (row.size_in_bytes !== null) message.sizeInBytes = row.size_in_bytes;
+  if (row.sha256 !== null) message.sha256 = row.sha256;
+  if (row.content_type !== null) message.contentType = row.content_type;
+  if (row.entity_type !== null && row.entity_key !== null) {
+    message.entity = { type: row.entity_type, key: row.entity_key };
+    if (row.entity_version !== null) message.entity.version = row.entity_version;
+  }
+  return message;
+}
+
+function toAttemptRecord(row: AttemptRow): AttemptRecord {
+  const attempt: AttemptRecord = {
+    messageId: row.message_id,
+    destinationId: row.destination_id,
+    attemptNumber: row.attempt_number,
+    startedAt: row.started_at,
+    outcome: row.outcome,
+    durationInMilliseconds: row.duration_in_milliseconds,
+  };
+  if (row.status_code !== null) attempt.statusCode = row.status_code;
+  if (row.error !== null) attempt.error = row.error;
+  if (row.response_body_start !== null) attempt.responseBodyStart = row.response_body_start;
+  return attempt;
+}
+
+function toEntityChange(row: EntityChangeRow): EntityChange {
+  const change: EntityChange = {
+    changeVersion: row.change_version,
+    connectorId: row.connector_id,
+    entityType: row.entity_type,
+    entityKey: row.entity_key,
+    messageId: row.message_id,
+    changedAt: row.changed_at,
+    operation: row.operation,
+  };
+  if (row.version !== null) change.version = row.version;
+  return change;
+}

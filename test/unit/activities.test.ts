@@ -1,0 +1,321 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { deliverPayload } from '../../activities/deliverPayload';
+import { mirrorEntityState } from '../../activities/mirrorEntityState';
+import { readEntityVersion } from '../../activities/readEntityVersion';
+import { recordMessage } from '../../activities/recordMessage';
+import { transformPayload } from '../../activities/transformPayload';
+import { writeAudit } from '../../activities/writeAudit';
+import type { DeliverPayloadInput, ProcessMessageInput } from '../../lib/contracts';
+import { PermanentError, RetryableError } from '../../lib/errors';
+import { createTestDependencies, ordersConnector, testNow, type TestDependencies } from './support/testDependencies';
+
+const messageId = 'orders-0123456789abcdef0123456789abcdef';
+const rawBlobName = `raw/orders/${messageId}`;
+const payloadReference = { messageId, connectorId: 'orders', rawBlobName };
+
+async function storeRaw(dependencies: TestDependencies, payload: unknown): Promise<void> {
+  await dependencies.payloadStore.put(rawBlobName, Buffer.from(JSON.stringify(payload)), { contentType: 'application/json' });
+}
+
+describe('recordMessage', () => {
+  let dependencies: TestDependencies;
+
+  beforeEach(() => {
+    dependencies = createTestDependencies();
+  });
+
+  afterEach(() => {
+    dependencies.dispose();
+  });
+
+  const input: ProcessMessageInput = {
+    messageId,
+    connectorId: 'orders',
+    rawBlobName,
+    receivedAt: testNow.toISOString(),
+    contentType: 'application/json',
+    sizeInBytes: 10,
+    sha256: 'ab'.repeat(32),
+  };
+
+  test('returns the delivery plan', async () => {
+    const plan = await recordMessage(input, dependencies);
+
+    expect(plan).toEqual({
+      destinations: [
+        {
+          destinationId: 'erp',
+          retry: { maxAttempts: 3, firstIntervalInMilliseconds: 100, backoffCoefficient: 2, maxIntervalInMilliseconds: 60000 },
+        },
+      ],
+      hasEntity: true,
+    });
+  });
+
+  test('audits the received step', async () => {
+    await recordMessage(input, dependencies);
+
+    const audit = dependencies.trackingStore.listAudit(messageId);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ step: 'received', at: testNow.toISOString(), detail: { rawBlobName, sizeInBytes: 10 } });
+  });
+
+  test('re-run adds no second audit entry', async () => {
+    await recordMessage(input, dependencies);
+    await recordMessage(input, dependencies);
+
+    expect(dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
+  });
+
+  test('removed connector is a permanent error', async () => {
+    await expect(recordMessage({ ...input, connectorId: 'shipments' }, dependencies)).rejects.toThrow(PermanentError);
+    await expect(recordMessage({ ...input, connectorId: 'shipments' }, dependencies)).rejects.toThrow(
+      'Connector shipments is not in the connectors file connectors.json',
+    );
+  });
+});
+
+describe('readEntityVersion', () => {
+  let dependencies: TestDependencies;
+
+  beforeEach(() => {
+    dependencies = createTestDependencies();
+    dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
+  });
+
+  afterEach(() => {
+    dependencies.dispose();
+  });
+
+  test('returns and stores the entity', async () => {
+    await storeRaw(dependencies, { orderId: 123, updatedAt: '2024-05-01T09:00:00Z' });
+
+    const output = await readEntityVersion(payloadReference, dependencies);
+
+    expect(output).toEqual({ entity: { type: 'order', key: '123', version: '2024-05-01T09:00:00Z' } });
+    expect(dependencies.trackingStore.getMessage(messageId)?.entity).toEqual(output.entity);
+    expect(dependencies.trackingStore.listAudit(messageId).map((entry) => entry.step)).toEqual(['entityRead']);
+  });
+
+  test('missing key is a permanent error', async () => {
+    await storeRaw(dependencies, { updatedAt: '2024-05-01T09:00:00Z' });
+
+    await expect(readEntityVersion(payloadReference, dependencies)).rejects.toThrow(PermanentError);
+  });
+
+  test('missing payload is a permanent error', async () => {
+    await expect(readEntityVersion(payloadReference, dependencies)).rejects.toThrow(`Payload ${rawBlobName} of message ${messageId} is missing`);
+  });
+
+  test('connector without entity returns nothing', async () => {
+    dependencies.dispose();
+    const connector = ordersConnector();
+    delete connector.entity;
+    dependencies = createTestDependencies([connector]);
+    await storeRaw(dependencies, { orderId: 1 });
+
+    expect(await readEntityVersion(payloadReference, dependencies)).toEqual({});
+  });
+});
+
+describe('transformPayload', () => {
+  let dependencies: TestDependencies;
+
+  beforeEach(() => {
+    dependencies = createTestDependencies();
+  });
+
+  afterEach(() => {
+    dependencies.dispose();
+  });
+
+  test('writes the transformed payload', async () => {
+    await storeRaw(dependencies, { orderId: '123', status: 'paid' });
+
+    const output = await transformPayload(payloadReference, dependencies);
+
+    expect(output.payloadBlobName).toBe(`transformed/orders/${messageId}`);
+    const stored = await dependencies.payloadStore.get(output.payloadBlobName);
+    expect(JSON.parse(stored!.bytes.toString())).toEqual({ id: '123', state: 'paid' });
+    expect(output.sizeInBytes).toBe(stored!.sizeInBytes);
+  });
+
+  test('audits the transformed step', async () => {
+    await storeRaw(dependencies, { orderId: '123', status: 'paid' });
+
+    await transformPayload(payloadReference, dependencies);
+
+    expect(dependencies.trackingStore.listAudit(messageId)[0]).toMatchObject({ step: 'transformed', detail: { transformed: true } });
+  });
+
+  test('without transform delivers the raw payload', async () => {
+    dependencies.dispose();
+    const connector = ordersConnector();
+    delete connector.transform;
+    dependencies = createTestDependencies([connector]);
+    await storeRaw(dependencies, { orderId: '123' });
+
+    const output = await transformPayload(payloadReference, dependencies);
+
+    expect(output.payloadBlobName).toBe(rawBlobName);
+  });
+
+  test('empty result is a permanent error', async () => {
+    dependencies.dispose();
+    const connector = ordersConnector();
+    connector.transform.expression = 'missingField';
+    dependencies = createTestDependencies([connector]);
+    await storeRaw(dependencies, { orderId: '123' });
+
+    await expect(transformPayload(payloadReference, dependencies)).rejects.toThrow(
+      `The transform of connector orders returned no value for message ${messageId}`,
+    );
+  });
+});
+
+describe('mirrorEntityState and writeAudit', () => {
+  let dependencies: TestDependencies;
+
+  beforeEach(() => {
+    dependencies = createTestDependencies();
+  });
+
+  afterEach(() => {
+    dependencies.dispose();
+  });
+
+  test('mirror returns the change version', async () => {
+    const result = await mirrorEntityState({ messageId, connectorId: 'orders', entity: { type: 'order', key: '123', version: 2 } }, dependencies);
+
+    expect(result).toEqual({ applied: true, changeVersion: 1 });
+    expect(dependencies.trackingStore.listChanges(0, 10).changes[0]).toMatchObject({ entityKey: '123', version: 2, messageId });
+  });
+
+  test('writeAudit is idempotent per step and key', async () => {
+    await writeAudit({ messageId, step: 'delivered', key: 'erp', detail: { statusCode: 200 } }, dependencies);
+    await writeAudit({ messageId, step: 'delivered', key: 'erp', detail: { statusCode: 200 } }, dependencies);
+
+    expect(dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
+  });
+});
+
+describe('deliverPayload', () => {
+  const received: Array<{ path: string; idempotencyKey: string | undefined; body: string }> = [];
+  let server: http.Server;
+  let baseUrl: string;
+  let dependencies: TestDependencies;
+
+  beforeAll(async () => {
+    server = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const path = request.url ?? '/';
+        received.push({ path, idempotencyKey: request.headers['idempotency-key'] as string | undefined, body: Buffer.concat(chunks).toString() });
+        const status = path.startsWith('/status/') ? Number(path.slice('/status/'.length)) : 200;
+        response.writeHead(status, { 'content-type': 'text/plain' });
+        response.end(`status ${status}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  afterEach(() => {
+    dependencies.dispose();
+  });
+
+  async function prepare(targetUrl: string): Promise<DeliverPayloadInput> {
+    dependencies = createTestDependencies([ordersConnector(targetUrl)]);
+    const payloadBlobName = `transformed/orders/${messageId}`;
+    await dependencies.payloadStore.put(payloadBlobName, Buffer.from('{"id":"123"}'), { contentType: 'application/json' });
+    return {
+      messageId,
+      connectorId: 'orders',
+      destinationId: 'erp',
+      payloadBlobName,
+      attemptNumber: 2,
+      maxAttempts: 3,
+      idempotencyKey: `${messageId}:erp`,
+    };
+  }
+
+  test('delivered attempt returns the status code', async () => {
+    const input = await prepare(`${baseUrl}/status/201`);
+
+    const output = await deliverPayload(input, dependencies);
+
+    expect(output.statusCode).toBe(201);
+  });
+
+  test('sends the payload with the idempotency key', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    await deliverPayload(input, dependencies);
+
+    const request = received[received.length - 1];
+    expect(request.body).toBe('{"id":"123"}');
+    expect(request.idempotencyKey).toBe(`${messageId}:erp`);
+  });
+
+  test('records the attempt', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    await deliverPayload(input, dependencies);
+
+    expect(dependencies.trackingStore.listAttempts(messageId)).toEqual([
+      expect.objectContaining({ destinationId: 'erp', attemptNumber: 2, startedAt: testNow.toISOString(), outcome: 'delivered', statusCode: 200, responseBodyStart: 'status 200' }),
+    ]);
+  });
+
+  test('503 throws a retryable error naming destination and attempt', async () => {
+    const input = await prepare(`${baseUrl}/status/503`);
+
+    const delivery = deliverPayload(input, dependencies);
+
+    await expect(delivery).rejects.toBeInstanceOf(RetryableError);
+    await expect(delivery).rejects.toThrow('Attempt 2 of 3 to destination erp failed: HTTP 503 Service Unavailable.');
+  });
+
+  test('failed attempt is recorded before the error', async () => {
+    const input = await prepare(`${baseUrl}/status/503`);
+
+    await deliverPayload(input, dependencies).catch(() => undefined);
+
+    expect(dependencies.trackingStore.listAttempts(messageId)[0]).toMatchObject({ outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable' });
+  });
+
+  test('400 throws a permanent error', async () => {
+    const input = await prepare(`${baseUrl}/status/400`);
+
+    const delivery = deliverPayload(input, dependencies);
+
+    await expect(delivery).rejects.toBeInstanceOf(PermanentError);
+    await expect(delivery).rejects.toThrow('Attempt 2 of 3 to destination erp failed: HTTP 400 Bad Request.');
+  });
+
+  test('private address of a host name is blocked', async () => {
+    const input = await prepare('https://erp.example.com/orders');
+    dependencies.lookupAddresses = async () => ['10.0.0.5'];
+
+    await expect(deliverPayload(input, dependencies)).rejects.toBeInstanceOf(PermanentError);
+    expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toContain('blocked: address 10.0.0.5 of host erp.example.com');
+  });
+
+  test('failed address lookup is retryable', async () => {
+    const input = await prepare('https://erp.example.com/orders');
+    dependencies.lookupAddresses = async () => {
+      throw new Error('getaddrinfo ENOTFOUND erp.example.com');
+    };
+
+    await expect(deliverPayload(input, dependencies)).rejects.toBeInstanceOf(RetryableError);
+    expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toBe('address lookup failed: getaddrinfo ENOTFOUND erp.example.com');
+  });
+});

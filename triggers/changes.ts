@@ -1,0 +1,54 @@
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { listChangesFunctionName } from '../lib/functionNames';
+import { problemResponse, problemTypes } from '../lib/http/problem';
+
+export const defaultChangesLimit = 100;
+export const maxChangesLimit = 1000;
+
+/**
+ * Lists entity state changes with a change version greater than `since` (default 0),
+ * oldest first, at most `limit` of them. A client passes the returned
+ * `lastChangeVersion` as `since` to read the next page.
+ */
+export async function listChanges(request: HttpRequest, dependencies: Dependencies = getDependencies()): Promise<HttpResponseInit> {
+  const since = parseNonNegativeInteger(request.query.get('since'), 0);
+  if (since === undefined) {
+    return invalidParameter('since', request.query.get('since'), 'a change version: an integer of 0 or more, such as the lastChangeVersion of the previous page');
+  }
+
+  const limit = parseNonNegativeInteger(request.query.get('limit'), defaultChangesLimit);
+  if (limit === undefined || limit < 1 || limit > maxChangesLimit) {
+    return invalidParameter('limit', request.query.get('limit'), `an integer from 1 to ${maxChangesLimit}`);
+  }
+
+  const page = dependencies.trackingStore.listChanges(since, limit);
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(page) };
+}
+
+/** Parses a decimal integer of 0 or more. Returns `defaultValue` for an absent parameter and undefined for an invalid one. */
+function parseNonNegativeInteger(text: string | null, defaultValue: number): number | undefined {
+  if (text === null) {
+    return defaultValue;
+  }
+  if (!/^\d{1,15}$/.test(text)) {
+    return undefined;
+  }
+  return Number(text);
+}
+
+function invalidParameter(name: string, value: string | null, expected: string): HttpResponseInit {
+  return problemResponse({
+    type: problemTypes.invalidParameter,
+    title: 'Invalid query parameter',
+    status: 400,
+    detail: `Query parameter ${name} is "${value ?? ''}", but it must be ${expected}.`,
+  });
+}
+
+app.http(listChangesFunctionName, {
+  methods: ['GET'],
+  route: 'changes',
+  authLevel: 'function',
+  handler: (request: HttpRequest) => listChanges(request),
+});

@@ -1,0 +1,142 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { ProcessMessageOutput } from '../lib/contracts';
+import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { errorMessageOf } from '../lib/errors';
+import { messageStatusFunctionName } from '../lib/functionNames';
+import { problemResponse, problemTypes } from '../lib/http/problem';
+import { isMessageId } from '../lib/ids';
+import type { AttemptRecord } from '../lib/tracking/types';
+
+export type MessageOutcome = 'delivered' | 'stale' | 'failed' | 'pending';
+
+/** The part of the Durable Functions client that the status trigger uses. */
+export interface OrchestrationStatusReader {
+  getStatus(instanceId: string): Promise<{ runtimeStatus?: unknown; output?: unknown; customStatus?: unknown } | undefined>;
+}
+
+interface OrchestrationView {
+  runtimeStatus?: string;
+  output?: unknown;
+  customStatus?: unknown;
+}
+
+/**
+ * Returns the lineage of one message: the request as received, the orchestration's
+ * runtime status and outcome, the entity, every delivery attempt per destination and the
+ * audit trail.
+ */
+export async function readMessageStatus(
+  messageId: string,
+  reader: OrchestrationStatusReader,
+  dependencies: Dependencies = getDependencies(),
+): Promise<HttpResponseInit> {
+  const message = isMessageId(messageId) ? dependencies.trackingStore.getMessage(messageId) : undefined;
+  if (message === undefined) {
+    return problemResponse({
+      type: problemTypes.messageNotFound,
+      title: 'Message not found',
+      status: 404,
+      detail: `No message has the id "${messageId}". Use the messageId returned when the message was sent; messages expire after the dedup window.`,
+    });
+  }
+
+  const orchestration = await readOrchestration(reader, messageId, dependencies);
+  const body = {
+    messageId: message.messageId,
+    connectorId: message.connectorId,
+    receivedAt: message.receivedAt,
+    claimState: message.claimState,
+    sizeInBytes: message.sizeInBytes ?? null,
+    sha256: message.sha256 ?? null,
+    contentType: message.contentType ?? null,
+    runtimeStatus: orchestration.runtimeStatus ?? null,
+    stage: stageOf(orchestration.customStatus),
+    outcome: outcomeOf(orchestration),
+    failure: orchestration.runtimeStatus === 'Failed' ? orchestration.output ?? null : null,
+    entityType: message.entity?.type ?? null,
+    entityKey: message.entity?.key ?? null,
+    entityVersion: message.entity?.version ?? null,
+    destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId)),
+    audit: dependencies.trackingStore.listAudit(messageId).map(({ at, step, key, detail }) => ({ at, step, key, detail })),
+  };
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** Reads the orchestration status, and returns no runtime status when the instance does not exist yet. */
+async function readOrchestration(reader: OrchestrationStatusReader, messageId: string, dependencies: Dependencies): Promise<OrchestrationView> {
+  try {
+    const status = await reader.getStatus(messageId);
+    if (status === undefined) {
+      return {};
+    }
+    return {
+      runtimeStatus: typeof status.runtimeStatus === 'string' ? status.runtimeStatus : undefined,
+      output: status.output,
+      customStatus: status.customStatus,
+    };
+  } catch (error) {
+    // durable-functions reports an unknown instance id as an error; a message still being received has none.
+    dependencies.logger.warn({ messageId, instanceId: messageId, error: errorMessageOf(error) }, 'orchestration status could not be read');
+    return {};
+  }
+}
+
+function outcomeOf(orchestration: OrchestrationView): MessageOutcome {
+  switch (orchestration.runtimeStatus) {
+    case 'Completed': {
+      const output = orchestration.output as ProcessMessageOutput | undefined;
+      return output?.outcome === 'stale' ? 'stale' : 'delivered';
+    }
+    case 'Failed':
+    case 'Terminated':
+    case 'Canceled':
+      return 'failed';
+    default:
+      return 'pending';
+  }
+}
+
+function stageOf(customStatus: unknown): string | null {
+  if (typeof customStatus === 'object' && customStatus !== null && 'stage' in customStatus) {
+    return String((customStatus as { stage: unknown }).stage);
+  }
+  return null;
+}
+
+function configuredDestinationIds(dependencies: Dependencies, connectorId: string): string[] {
+  return dependencies.connectors.byId.get(connectorId)?.destinations.map((destination) => destination.id) ?? [];
+}
+
+/** Groups attempts by destination, listing configured destinations without attempts too, in configuration order. */
+function groupAttempts(attempts: AttemptRecord[], configuredIds: string[]): Array<{ destinationId: string; attempts: unknown[] }> {
+  const destinationIds = [...configuredIds];
+  for (const attempt of attempts) {
+    if (!destinationIds.includes(attempt.destinationId)) {
+      destinationIds.push(attempt.destinationId);
+    }
+  }
+
+  return destinationIds.map((destinationId) => ({
+    destinationId,
+    attempts: attempts
+      .filter((attempt) => attempt.destinationId === destinationId)
+      .map((attempt) => ({
+        attemptNumber: attempt.attemptNumber,
+        startedAt: attempt.startedAt,
+        outcome: attempt.outcome,
+        statusCode: attempt.statusCode ?? null,
+        error: attempt.error ?? null,
+        durationInMilliseconds: attempt.durationInMilliseconds,
+        responseBodyStart: attempt.responseBodyStart ?? null,
+      })),
+  }));
+}
+
+app.http(messageStatusFunctionName, {
+  methods: ['GET'],
+  route: 'messages/{messageId}',
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: (request: HttpRequest, context: InvocationContext) => readMessageStatus(request.params.messageId ?? '', df.getClient(context)),
+});
