@@ -73,7 +73,7 @@ export class FunctionInvoker {
       invocationContext: context,
       inputs,
       hookData,
-      appHookData: {},
+      appHookData: this.#registry.appHookData,
       get functionCallback() {
         return handler;
       },
@@ -96,7 +96,7 @@ export class FunctionInvoker {
     }
 
     coreContext.state = 'postInvocationHooks';
-    const postContext = { invocationContext: context, inputs: preContext.inputs, result, error, hookData, appHookData: {} };
+    const postContext = { invocationContext: context, inputs: preContext.inputs, result, error, hookData, appHookData: this.#registry.appHookData };
     for (const hook of this.#registry.hooks.postInvocation) {
       await hook(postContext);
     }

@@ -28,6 +28,10 @@ export async function loadApp(appRoot: string, log: CoreLogSink): Promise<Functi
   if (!registry.programmingModel) {
     throw new Error(`${mainPath} registered no programming model. The app must import "@azure/functions" and register its functions when it loads.`);
   }
-  await registry.programmingModel.getCapabilities({});
+  const capabilities = await registry.programmingModel.getCapabilities({});
+  if (capabilities.HttpUri) {
+    // With HTTP streaming the library expects the host to proxy each request to its own server.
+    throw new Error(`${mainPath} enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support. Remove that setting to run the app locally.`);
+  }
   return registry;
 }

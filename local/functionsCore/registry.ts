@@ -92,6 +92,8 @@ export class FunctionRegistry {
     preInvocation: new Set(),
     postInvocation: new Set(),
   };
+  /** Hook data shared by the appStart and appTerminate hooks and every invocation hook (`appHookData`). */
+  readonly appHookData: Record<string, unknown> = {};
 
   registerFunction(metadata: { name: string; bindings: Record<string, RpcBinding>; retryOptions?: unknown }, handler: RegisteredFunction['handler']): void {
     if (this.functions.has(metadata.name)) {

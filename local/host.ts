@@ -1,0 +1,251 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DurableEngine, DurableEngineOptions } from './durable/engine';
+import { FunctionInvoker } from './functionsCore/invoker';
+import { loadApp } from './functionsCore/loadApp';
+import type { FunctionRegistry, HookName } from './functionsCore/registry';
+import { HostHttpServer } from './http/server';
+import { RouteTable } from './http/routeTable';
+import { resolveHostKey, type HostKey } from './keys';
+import { createCoreLogSink, createHostLogger, createInvocationLogSink, logCaughtError, type HostLogger } from './logger';
+import { configureLoopbackEnvironment, toDurableClientTypedData } from './management/clientBinding';
+import { createManagementHandler } from './management/managementApi';
+import { applyLocalSettings, readHostEnvironment, readHostJson, type HostEnvironment, type HostJsonConfig, type LocalSettingsResult } from './settings';
+
+/**
+ * Starts and stops the local host: settings, the app, the data folder, the host key, the HTTP
+ * server and, when the app has durable functions, the durable engine with its management API.
+ */
+
+export interface StartHostOptions {
+  /** Folder of the Functions app: its package.json `main`, host.json and local.settings.json. */
+  appRoot: string;
+  /** TCP port on 127.0.0.1. With 0 the system picks a free port. */
+  port: number;
+  /** Folder for the durable engine's database and the key file, created when missing. */
+  dataDir: string;
+  /** Logger to use instead of the one configured by `LOG_LEVEL`. */
+  logger?: HostLogger;
+}
+
+export interface RunningHost {
+  /** `http://127.0.0.1:<port>`. */
+  baseUrl: string;
+  port: number;
+  routePrefix: string;
+  taskHubName: string;
+  /** Source of the host key. The key itself is not exposed here. */
+  hostKeySource: HostKey['source'];
+  /** Path of the key file when `hostKeySource` is `file`. */
+  hostKeyFilePath: string | undefined;
+  logger: HostLogger;
+  /**
+   * Stops gracefully: new requests get 503, running requests get the grace period
+   * (`HOST_SHUTDOWN_GRACE_PERIOD_MS`) to finish, then the durable engine stops and the server
+   * closes. Calling it again returns the same promise.
+   */
+  stop(): Promise<void>;
+}
+
+const durableTriggerTypes = ['orchestrationtrigger', 'activitytrigger', 'entitytrigger'];
+const durableClientBindingTypes = ['durableclient', 'orchestrationclient'];
+const servedTriggerTypes = ['httptrigger', ...durableTriggerTypes];
+
+function usesDurableFunctions(registry: FunctionRegistry): boolean {
+  return [...registry.functions.values()].some(
+    (fn) =>
+      durableTriggerTypes.includes(fn.trigger.type.toLowerCase()) ||
+      Object.values(fn.bindings).some((binding) => durableClientBindingTypes.includes(binding.type.toLowerCase())),
+  );
+}
+
+/**
+ * Creates the durable engine. Its module is loaded here rather than imported at the top, so that
+ * an app without durable functions runs without loading SQLite.
+ */
+function openDurableEngine(options: DurableEngineOptions): DurableEngine {
+  let engineModule: typeof import('./durable/engine');
+  try {
+    engineModule = require('./durable/engine') as typeof import('./durable/engine');
+  } catch (error) {
+    throw new Error(`The app registers durable functions, but the durable engine could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+  return new engineModule.DurableEngine(options);
+}
+
+/** Runs the app's appStart or appTerminate hooks with the hook data that invocation hooks also see. */
+async function runAppHooks(registry: FunctionRegistry, hookName: Extract<HookName, 'appStart' | 'appTerminate'>, appRoot: string): Promise<void> {
+  for (const hook of registry.hooks[hookName]) {
+    await hook({ hookData: registry.appHookData, functionAppDirectory: appRoot });
+  }
+}
+
+function logRegistrations(logger: HostLogger, registry: FunctionRegistry, routeTable: RouteTable, hostJson: HostJsonConfig): void {
+  for (const route of routeTable.routes) {
+    const path = `/${[hostJson.routePrefix, route.template.text].filter((part) => part !== '').join('/')}`;
+    logger.info({ functionName: route.fn.name, path, methods: route.methods ?? 'any', authLevel: route.authLevel }, 'HTTP function registered');
+  }
+  for (const conflict of routeTable.findConflicts()) {
+    logger.warn(conflict, 'two functions have the same route and method; only the served one receives requests');
+  }
+  for (const fn of registry.functions.values()) {
+    if (!servedTriggerTypes.includes(fn.trigger.type.toLowerCase())) {
+      logger.warn({ functionName: fn.name, triggerType: fn.trigger.type }, 'function not run: the local host has no runner for its trigger type');
+    }
+  }
+}
+
+function logHostKey(logger: HostLogger, hostKey: HostKey): void {
+  if (hostKey.permissionsFixed) {
+    logger.warn({ keyFile: hostKey.filePath }, 'key file was readable by other users, so its mode was set to 0600');
+  }
+  logger.info({ keySource: hostKey.source, keyFile: hostKey.filePath, keyFileCreated: hostKey.created }, 'host key loaded');
+}
+
+async function loadFunctionsApp(appRoot: string, logger: HostLogger): Promise<FunctionRegistry> {
+  try {
+    return await loadApp(appRoot, createCoreLogSink(logger));
+  } catch (error) {
+    throw new Error(`The Functions app in ${appRoot} failed to load: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+interface HostParts {
+  appRoot: string;
+  logger: HostLogger;
+  environment: HostEnvironment;
+  registry: FunctionRegistry;
+  server: HostHttpServer;
+  engine: DurableEngine | undefined;
+}
+
+function createStop(parts: HostParts): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    const { logger, server, engine, environment } = parts;
+    const startTime = Date.now();
+    logger.info({ activeRequests: server.activeRequestCount, gracePeriodMs: environment.shutdownGracePeriodMs }, 'host stopping');
+    server.beginStopping();
+    if (!(await server.waitForIdle(environment.shutdownGracePeriodMs))) {
+      logger.warn({ activeRequests: server.activeRequestCount }, 'grace period ended with requests still running, so their connections are closed');
+    }
+    if (engine) {
+      const remainingMs = Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime));
+      await engine.stop(remainingMs);
+    }
+    try {
+      await runAppHooks(parts.registry, 'appTerminate', parts.appRoot);
+    } catch (error) {
+      logCaughtError(logger, 'appTerminate hook failed', error);
+    }
+    await server.close();
+    logger.info({ durationInMilliseconds: Date.now() - startTime }, 'host stopped');
+  };
+  return () => {
+    stopping ??= stop();
+    return stopping;
+  };
+}
+
+/**
+ * Starts the host and resolves once it is ready.
+ *
+ * It reads local.settings.json and host.json, loads the app, and creates the data folder and the
+ * host key. Then it listens on 127.0.0.1, responding with 503 until ready, and runs the app's
+ * appStart hooks. When the app has durable functions, it provides the `durableClient` binding,
+ * opens `<dataDir>/durable.db` and starts the durable engine. The server listens before the
+ * engine starts because the client binding data contains the port, and the engine may invoke
+ * functions as soon as it starts recovery.
+ */
+export async function startHost(options: StartHostOptions): Promise<RunningHost> {
+  const appRoot = path.resolve(options.appRoot);
+  const localSettings = applyLocalSettings(appRoot);
+  const environment = readHostEnvironment();
+  const logger = options.logger ?? createHostLogger(environment.logLevel);
+  try {
+    return await startWithLogger(appRoot, options, environment, logger, localSettings);
+  } catch (error) {
+    logCaughtError(logger, 'host failed to start', error);
+    throw error;
+  }
+}
+
+async function startWithLogger(
+  appRoot: string,
+  options: StartHostOptions,
+  environment: HostEnvironment,
+  logger: HostLogger,
+  localSettings: LocalSettingsResult,
+): Promise<RunningHost> {
+  const hostJson = readHostJson(appRoot);
+  logger.info(
+    { appRoot, localSettingsFile: localSettings.filePath, settingsApplied: localSettings.appliedNames.length, settingsOverriddenByEnvironment: localSettings.overriddenNames, hostJsonFile: hostJson.filePath },
+    'host starting',
+  );
+
+  const registry = await loadFunctionsApp(appRoot, logger);
+  const invoker = new FunctionInvoker(registry, createInvocationLogSink(logger));
+  const routeTable = new RouteTable(registry.functionsWithTrigger('httpTrigger'), hostJson.routePrefix);
+  logRegistrations(logger, registry, routeTable, hostJson);
+
+  const dataDir = path.resolve(options.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const hostKey = resolveHostKey(dataDir);
+  logHostKey(logger, hostKey);
+
+  const server = new HostHttpServer({
+    logger,
+    invoker,
+    hostKey: hostKey.value,
+    maxRequestBodyBytes: environment.maxRequestBodyBytes,
+    routeTable,
+    routePrefix: hostJson.routePrefix,
+  });
+  const port = await server.listen(options.port);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined };
+
+  try {
+    configureLoopbackEnvironment(port);
+    await runAppHooks(registry, 'appStart', appRoot);
+
+    if (usesDurableFunctions(registry)) {
+      const endpoint = { origin: baseUrl, taskHubName: hostJson.durableTask.hubName, hostKey: hostKey.value };
+      for (const bindingType of durableClientBindingTypes) {
+        invoker.provideInput(bindingType, () => toDurableClientTypedData(endpoint));
+      }
+      const databasePath = path.join(dataDir, 'durable.db');
+      parts.engine = openDurableEngine({
+        databasePath,
+        registry,
+        invoker,
+        logger,
+        taskHubName: hostJson.durableTask.hubName,
+        maxConcurrentActivityFunctions: hostJson.durableTask.maxConcurrentActivityFunctions,
+        maxConcurrentOrchestratorFunctions: hostJson.durableTask.maxConcurrentOrchestratorFunctions,
+      });
+      parts.engine.start();
+      server.setManagementHandler(createManagementHandler({ engine: parts.engine, hostKey: hostKey.value, logger, maxRequestBodyBytes: environment.maxRequestBodyBytes }));
+      logger.info({ databasePath, taskHubName: hostJson.durableTask.hubName }, 'durable engine started');
+    } else {
+      logger.info({}, 'durable engine not started: the app registers no durable functions');
+    }
+  } catch (error) {
+    await parts.engine?.stop(0);
+    await server.close();
+    throw error;
+  }
+
+  server.markReady();
+  logger.info({ baseUrl, port, routePrefix: hostJson.routePrefix, functionCount: registry.functions.size }, 'host started');
+  return {
+    baseUrl,
+    port,
+    routePrefix: hostJson.routePrefix,
+    taskHubName: hostJson.durableTask.hubName,
+    hostKeySource: hostKey.source,
+    hostKeyFilePath: hostKey.filePath,
+    logger,
+    stop: createStop(parts),
+  };
+}

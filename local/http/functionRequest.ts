@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { FunctionInvoker } from '../functionsCore/invoker';
+import { hostEnvironmentNames } from '../settings';
+import { logInvocation, type HostLogger } from '../logger';
+import { isAuthorized, unauthorizedProblem } from './authorization';
+import { problemType, sendProblem } from './problem';
+import { declaredLengthOverLimit, readRequestBody, RequestBodyTooLargeError } from './requestBody';
+import type { HttpRoute } from './routeTable';
+import { findHttpResponse, toRpcHttpTrigger, writeRpcHttpResponse } from './rpcHttp';
+
+export interface FunctionRequestOptions {
+  logger: HostLogger;
+  invoker: FunctionInvoker;
+  hostKey: string;
+  maxRequestBodyBytes: number;
+}
+
+/**
+ * Rejects a body over the limit. The connection is closed afterwards because the rest of the
+ * body is not read.
+ */
+function sendBodyTooLarge(res: ServerResponse, maxRequestBodyBytes: number): void {
+  sendProblem(res, {
+    status: 413,
+    type: problemType('request-body-too-large'),
+    title: 'Request body too large',
+    detail: `The request body is larger than the host limit of ${maxRequestBodyBytes} bytes. Send a smaller body, or raise the setting ${hostEnvironmentNames.maxRequestBodyBytes}.`,
+    headers: { Connection: 'close' },
+  });
+}
+
+/** Reads the body and returns it, or sends the error response and returns undefined. */
+async function receiveBody(options: FunctionRequestOptions, req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
+  if (declaredLengthOverLimit(req, options.maxRequestBodyBytes) !== undefined) {
+    sendBodyTooLarge(res, options.maxRequestBodyBytes);
+    return undefined;
+  }
+  try {
+    return await readRequestBody(req, options.maxRequestBodyBytes);
+  } catch (error) {
+    if (error instanceof RequestBodyTooLargeError) {
+      sendBodyTooLarge(res, options.maxRequestBodyBytes);
+    } else {
+      options.logger.info({ method: req.method, path: req.url?.split('?')[0], reason: (error as Error).message }, 'request body not received');
+      res.destroy();
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Serves a request that matched the route of an HTTP-triggered function: checks the key for the
+ * function's auth level, reads the body up to the host limit, invokes the function and writes its
+ * response. A function that throws gets a 500 problem without internals, and the error is logged.
+ */
+export async function handleFunctionRequest(
+  options: FunctionRequestOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  route: HttpRoute,
+  params: Record<string, string>,
+): Promise<void> {
+  const { fn } = route;
+  if (!isAuthorized(route.authLevel, req, url, options.hostKey)) {
+    options.logger.info({ functionName: fn.name, method: req.method, path: url.pathname }, 'request rejected: missing or invalid key');
+    sendProblem(res, unauthorizedProblem(`Function "${fn.name}" with authLevel ${route.authLevel}`));
+    return;
+  }
+
+  const body = await receiveBody(options, req, res);
+  if (!body) {
+    return;
+  }
+
+  const invocationId = randomUUID();
+  const startTime = performance.now();
+  try {
+    const result = await options.invoker.invoke(fn, { triggerData: toRpcHttpTrigger(req, url, params, body), invocationId });
+    writeRpcHttpResponse(fn, req, res, findHttpResponse(fn, result.response));
+    logInvocation(options.logger, {
+      functionName: fn.name,
+      invocationId,
+      triggerType: fn.trigger.type,
+      durationInMilliseconds: performance.now() - startTime,
+      outcome: 'succeeded',
+      statusCode: res.statusCode,
+    });
+  } catch (error) {
+    logInvocation(options.logger, {
+      functionName: fn.name,
+      invocationId,
+      triggerType: fn.trigger.type,
+      durationInMilliseconds: performance.now() - startTime,
+      outcome: 'failed',
+      error,
+    });
+    sendProblem(res, {
+      status: 500,
+      type: problemType('function-failed'),
+      title: 'Function failed',
+      detail: `Function "${fn.name}" failed in invocation ${invocationId}. The host log contains the error under this invocation id.`,
+    });
+  }
+}

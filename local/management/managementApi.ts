@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostEnvironmentNames } from '../settings';
+import { readPresentedKey, unauthorizedProblem } from '../http/authorization';
+import { problemType, sendProblem } from '../http/problem';
+import { RequestBodyTooLargeError } from '../http/requestBody';
+import type { ManagementRequestHandler } from '../http/server';
+import { keyMatches } from '../keys';
+import { readEntityState, signalEntity } from './entityRoutes';
+import { getInstanceStatus, listInstances, purgeInstance, purgeInstances, raiseEvent, runInstanceOperation } from './instanceRoutes';
+import { ManagementRequest, type ManagementApiOptions } from './managementRequest';
+import { startOrchestration } from './orchestratorRoutes';
+import { InvalidRequestError } from './queryParameters';
+
+/**
+ * The Durable Functions HTTP management API under `/runtime/webhooks/durabletask/`, with the
+ * routes, query parameters and status codes of the Durable Functions extension, so that
+ * `durable-functions`' client and its management URLs work unchanged. Every route needs the
+ * host key (the system key in Azure).
+ */
+
+function sendMethodNotAllowed(request: ManagementRequest, allowedMethods: string[]): void {
+  sendProblem(request.res, {
+    status: 405,
+    type: problemType('method-not-allowed'),
+    title: 'Method not allowed',
+    detail: `${request.req.method} is not allowed for ${request.url.pathname}. Allowed methods: ${allowedMethods.join(', ')}.`,
+    headers: { Allow: allowedMethods.join(', ') },
+  });
+}
+
+/** Serves `instances/...`, or returns false when no route matches. */
+async function routeInstances(request: ManagementRequest, rest: string[]): Promise<boolean> {
+  const method = request.req.method;
+  const [instanceId, operation, eventName] = rest;
+  if (rest.length === 0 || rest.length === 1) {
+    if (method === 'GET') {
+      await (instanceId === undefined ? listInstances(request) : getInstanceStatus(request, instanceId));
+    } else if (method === 'DELETE') {
+      await (instanceId === undefined ? purgeInstances(request) : purgeInstance(request, instanceId));
+    } else {
+      sendMethodNotAllowed(request, ['GET', 'DELETE']);
+    }
+    return true;
+  }
+  const isRaiseEvent = rest.length === 3 && operation.toLowerCase() === 'raiseevent';
+  if (rest.length !== 2 && !isRaiseEvent) {
+    return false;
+  }
+  if (method !== 'POST') {
+    sendMethodNotAllowed(request, ['POST']);
+    return true;
+  }
+  if (isRaiseEvent) {
+    await raiseEvent(request, instanceId, eventName);
+    return true;
+  }
+  return runInstanceOperation(request, instanceId, operation);
+}
+
+/** Serves `entities/...`, or returns false when no route matches. */
+async function routeEntities(request: ManagementRequest, rest: string[]): Promise<boolean> {
+  const method = request.req.method;
+  if (rest.length === 1 && method === 'GET') {
+    request.sendProblem(501, 'entity-listing-not-supported', 'Entity listing not supported', 'The local host does not list entities. Read one entity with GET entities/{name}/{key}.');
+    return true;
+  }
+  if (rest.length !== 2) {
+    return false;
+  }
+  const [name, key] = rest;
+  if (method === 'GET') {
+    await readEntityState(request, name, key);
+  } else if (method === 'POST' || method === 'DELETE') {
+    await signalEntity(request, name, key);
+  } else {
+    sendMethodNotAllowed(request, ['GET', 'POST', 'DELETE']);
+  }
+  return true;
+}
+
+async function route(request: ManagementRequest, pathSegments: string[]): Promise<boolean> {
+  const [collection, ...rest] = pathSegments;
+  switch (collection?.toLowerCase()) {
+    case 'orchestrators':
+      if (rest.length !== 1 && rest.length !== 2) {
+        return false;
+      }
+      if (request.req.method !== 'POST') {
+        sendMethodNotAllowed(request, ['POST']);
+        return true;
+      }
+      await startOrchestration(request, rest[0], rest[1]);
+      return true;
+    case 'instances':
+      return routeInstances(request, rest);
+    case 'entities':
+      return routeEntities(request, rest);
+    default:
+      return false;
+  }
+}
+
+function sendRequestError(request: ManagementRequest, error: unknown): boolean {
+  if (error instanceof InvalidRequestError) {
+    sendProblem(request.res, { status: 400, type: problemType('invalid-management-request'), title: 'Invalid management request', detail: error.message });
+    return true;
+  }
+  if (error instanceof RequestBodyTooLargeError) {
+    sendProblem(request.res, {
+      status: 413,
+      type: problemType('request-body-too-large'),
+      title: 'Request body too large',
+      detail: `The request body is larger than the host limit of ${error.maxBodyBytes} bytes. Send a smaller body, or raise the setting ${hostEnvironmentNames.maxRequestBodyBytes}.`,
+      headers: { Connection: 'close' },
+    });
+    return true;
+  }
+  return false;
+}
+
+/** Creates the handler that the HTTP server calls with the path segments after `/runtime/webhooks/durabletask`. */
+export function createManagementHandler(options: ManagementApiOptions): ManagementRequestHandler {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]) => {
+    if (!keyMatches(readPresentedKey(req, url), options.hostKey)) {
+      options.logger.info({ method: req.method, path: url.pathname }, 'management request rejected: missing or invalid key');
+      sendProblem(res, unauthorizedProblem('The Durable Functions management API'));
+      return;
+    }
+    const taskHub = url.searchParams.get('taskHub');
+    const request = new ManagementRequest(options, req, res, url);
+    if (taskHub && taskHub.toLowerCase() !== options.engine.taskHubName.toLowerCase()) {
+      request.sendProblem(400, 'unknown-task-hub', 'Unknown task hub', `This host serves task hub ${options.engine.taskHubName}, not ${taskHub}. Remove the taskHub parameter or set it to ${options.engine.taskHubName}.`);
+      return;
+    }
+
+    options.logger.debug({ method: req.method, path: url.pathname }, 'management request received');
+    try {
+      if (!(await route(request, pathSegments))) {
+        request.sendProblem(404, 'management-route-not-found', 'Management route not found', `${req.method} ${url.pathname} is not a route of the Durable Functions management API.`);
+      }
+    } catch (error) {
+      if (!sendRequestError(request, error)) {
+        throw error;
+      }
+    }
+  };
+}
