@@ -151,11 +151,9 @@ function createStop(parts: HostParts): () => Promise<void> {
  * Starts the host and resolves once it is ready.
  *
  * It reads local.settings.json and host.json, loads the app, and creates the data folder and the
- * host key. Then it listens on 127.0.0.1, responding with 503 until ready, and runs the app's
- * appStart hooks. When the app has durable functions, it provides the `durableClient` binding,
- * opens `<dataDir>/durable.db` and starts the durable engine. The server listens before the
- * engine starts because the client binding data contains the port, and the engine may invoke
- * functions as soon as it starts recovery.
+ * host key, runs the app's appStart hooks and, when the app has durable functions, opens
+ * `<dataDir>/durable.db` and provides the `durableClient` binding. Only then it listens on
+ * 127.0.0.1 and, before serving the first request, starts the engine's recovery.
  */
 export async function startHost(options: StartHostOptions): Promise<RunningHost> {
   const appRoot = path.resolve(options.appRoot);
@@ -201,22 +199,17 @@ async function startWithLogger(
     routeTable,
     routePrefix: hostJson.routePrefix,
   });
-  const port = await server.listen(options.port);
-  const baseUrl = `http://127.0.0.1:${port}`;
   const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined };
-
+  let port = 0;
   try {
-    configureLoopbackEnvironment(port);
     await runAppHooks(registry, 'appStart', appRoot);
 
     if (usesDurableFunctions(registry)) {
-      const endpoint = { origin: baseUrl, taskHubName: hostJson.durableTask.hubName, hostKey: hostKey.value };
       for (const bindingType of durableClientBindingTypes) {
-        invoker.provideInput(bindingType, () => toDurableClientTypedData(endpoint));
+        invoker.provideInput(bindingType, () => toDurableClientTypedData({ origin: `http://127.0.0.1:${port}`, taskHubName: hostJson.durableTask.hubName, hostKey: hostKey.value }));
       }
-      const databasePath = path.join(dataDir, 'durable.db');
       parts.engine = openDurableEngine({
-        databasePath,
+        databasePath: path.join(dataDir, 'durable.db'),
         registry,
         invoker,
         logger,
@@ -224,19 +217,30 @@ async function startWithLogger(
         maxConcurrentActivityFunctions: hostJson.durableTask.maxConcurrentActivityFunctions,
         maxConcurrentOrchestratorFunctions: hostJson.durableTask.maxConcurrentOrchestratorFunctions,
       });
-      parts.engine.start();
       server.setManagementHandler(createManagementHandler({ engine: parts.engine, hostKey: hostKey.value, logger, maxRequestBodyBytes: environment.maxRequestBodyBytes }));
-      logger.info({ databasePath, taskHubName: hostJson.durableTask.hubName }, 'durable engine started');
     } else {
       logger.info({}, 'durable engine not started: the app registers no durable functions');
     }
+
+    // The port opens only now that the app is loaded and storage is open. Recovery starts in the
+    // listening callback, before the first connection is accepted, because the durable client
+    // binding data that recovered invocations may need contains the port.
+    port = await server.listen(options.port, (boundPort) => {
+      port = boundPort;
+      configureLoopbackEnvironment(boundPort);
+      if (parts.engine) {
+        parts.engine.start();
+        logger.info({ databasePath: path.join(dataDir, 'durable.db'), taskHubName: hostJson.durableTask.hubName }, 'durable engine started');
+      }
+      server.markReady();
+    });
   } catch (error) {
     await parts.engine?.stop(0);
     await server.close();
     throw error;
   }
+  const baseUrl = `http://127.0.0.1:${port}`;
 
-  server.markReady();
   logger.info({ baseUrl, port, routePrefix: hostJson.routePrefix, functionCount: registry.functions.size }, 'host started');
   return {
     baseUrl,

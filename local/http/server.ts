@@ -97,14 +97,25 @@ export class HostHttpServer {
     this.#management = handler;
   }
 
-  /** Starts listening on 127.0.0.1 and returns the port, which the system picks when `port` is 0. */
-  listen(port: number): Promise<number> {
+  /**
+   * Starts listening on 127.0.0.1 and returns the port, which the system picks when `port` is 0.
+   * `onListening` runs synchronously in the listening callback, before the event loop can
+   * accept a connection, so whatever it starts is running when the first request arrives.
+   */
+  listen(port: number, onListening: (boundPort: number) => void = () => undefined): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.#server.once('error', onError);
       this.#server.listen(port, listenHost, () => {
         this.#server.off('error', onError);
-        resolve((this.#server.address() as AddressInfo).port);
+        const boundPort = (this.#server.address() as AddressInfo).port;
+        try {
+          onListening(boundPort);
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        resolve(boundPort);
       });
     });
   }
