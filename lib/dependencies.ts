@@ -57,7 +57,11 @@ export function getDependencies(): Dependencies {
       fetch: (input, init) => fetch(input, init),
       lookupAddresses: lookupAllAddresses,
       readSecret: (secretRef) => readSecret(secretRef),
-      logger: pino({ base: { app: 'api-data-connector' } }),
+      logger: pino({
+        base: { app: 'api-data-connector' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      }),
     };
   }
   return dependencies;

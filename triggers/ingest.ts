@@ -200,6 +200,27 @@ async function acceptMessage(connector: Connector, valid: ValidRequest, starter:
   return messageIdResponse(202, messageId);
 }
 
+/** Minimum time between two sweeps of messages older than the dedup window. */
+const dedupSweepIntervalInMilliseconds = 60_000;
+let lastDedupSweepAtInMilliseconds = 0;
+
+/**
+ * Deletes the tracking records of messages older than the dedup window, at most once a
+ * minute, so that a dedup key seen before the window makes a new message.
+ */
+function sweepExpiredMessages(dependencies: Dependencies): void {
+  const now = dependencies.clock().getTime();
+  if (now - lastDedupSweepAtInMilliseconds < dedupSweepIntervalInMilliseconds) {
+    return;
+  }
+  lastDedupSweepAtInMilliseconds = now;
+  const windowInMilliseconds = dependencies.settings.dedupWindowInDays * 24 * 60 * 60 * 1000;
+  const deleted = dependencies.trackingStore.deleteMessagesOlderThan(new Date(now - windowInMilliseconds));
+  if (deleted > 0) {
+    dependencies.logger.info({ deleted, dedupWindowInDays: dependencies.settings.dedupWindowInDays }, 'messages older than the dedup window deleted');
+  }
+}
+
 /**
  * Claims the message id. When a concurrent request holds a `receiving` claim, polls for
  * up to `duplicateWaitInMilliseconds` until that request is accepted, releases its
@@ -221,6 +242,7 @@ async function claimOrWaitForDuplicate(
     takeOverReceivingAfterInMilliseconds: receivingClaimTakeOverAfterInMilliseconds,
   };
 
+  sweepExpiredMessages(dependencies);
   let claim = dependencies.trackingStore.claimMessage({ ...claimRequest, now: dependencies.clock() });
   for (let poll = 0; poll < maxPolls && claim.status === 'exists' && claim.message.claimState === 'receiving'; poll++) {
     await new Promise((resolve) => setTimeout(resolve, duplicatePollIntervalInMilliseconds));

@@ -142,6 +142,19 @@ describe('ingestMessage', () => {
       expect(starter.starts).toHaveLength(1);
     });
 
+    test('dedup key past the window is new', async () => {
+      const starter = createStarter();
+      await ingestMessage(signedRequest(), starter, dependencies);
+      const windowInMilliseconds = dependencies.settings.dedupWindowInDays * 24 * 60 * 60 * 1000;
+      const later = new Date(testNow.getTime() + windowInMilliseconds + 120_000);
+      dependencies.clock = () => later;
+
+      const response = await ingestMessage(signedRequest(), starter, dependencies);
+
+      expect(response.status).toBe(202);
+      expect(starter.starts).toHaveLength(2);
+    });
+
     test('request without dedup key is always new', async () => {
       const starter = createStarter();
       const request = (): HttpRequest => {
