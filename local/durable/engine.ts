@@ -261,10 +261,12 @@ export class DurableEngine implements DurableEngineApi {
     if (outcome) {
       this.#logger.info(
         {
-          function: row.name,
+          functionName: row.name,
+          triggerType: 'orchestrationTrigger',
           instanceId,
           durationInMilliseconds: Math.round(performance.now() - startedAt),
-          outcome: outcome.runtimeStatus,
+          outcome: outcome.failure ? 'failed' : 'succeeded',
+          runtimeStatus: outcome.runtimeStatus,
           ...(outcome.failure ? { error: outcome.failure.ErrorMessage } : {}),
         },
         'orchestration episode finished',
@@ -512,11 +514,12 @@ export class DurableEngine implements DurableEngineApi {
     const failed = event.EventType === EventType.TaskFailed;
     this.#logger.info(
       {
-        function: row.name,
+        functionName: row.name,
+        triggerType: 'activityTrigger',
         invocationId,
         instanceId: row.instance_id,
         durationInMilliseconds: Math.round(performance.now() - startedAt),
-        outcome: failed ? 'Failed' : 'Succeeded',
+        outcome: failed ? 'failed' : 'succeeded',
         ...(failed ? { error: event.Reason } : {}),
       },
       'activity finished',
@@ -619,7 +622,7 @@ export class DurableEngine implements DurableEngineApi {
         };
       }
     }
-    this.#logger.info({ function: fn?.name ?? name, entityId, operations: requests.length, durationInMilliseconds: Math.round(performance.now() - startedAt) }, 'entity batch finished');
+    this.#logger.info({ functionName: fn?.name ?? name, triggerType: 'entityTrigger', entityId, operations: requests.length, durationInMilliseconds: Math.round(performance.now() - startedAt) }, 'entity batch finished');
 
     const now = this.#clock.nowInMilliseconds();
     this.#store.db.transaction(() => {
