@@ -72,9 +72,9 @@ function flatten(actions: readonly OrchestratorAction[], into: OrchestratorActio
 }
 
 /**
- * Numbers the orchestrator's actions the way the library's executor does: in the order they
- * were yielded, one number per numbered action, skipping the numbers that the library gave to
- * retry timers and retried attempts (`reservedTaskIds`), which have no action of their own.
+ * Numbers the orchestrator's actions the way the library's executor does, in the order they
+ * were yielded and one number per numbered action. The numbers that the library gave to retry
+ * timers and retried attempts (`reservedTaskIds`) are skipped, because those have no action.
  */
 export function numberActions(actionLists: readonly (readonly OrchestratorAction[])[], reservedTaskIds: readonly number[]): NumberedAction[] {
   const flat: OrchestratorAction[] = [];

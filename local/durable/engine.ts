@@ -3,11 +3,16 @@ import type { FunctionInvoker } from '../functionsCore/invoker';
 import type { FunctionRegistry, RegisteredFunction } from '../functionsCore/registry';
 import { systemClock, type Clock } from './clock';
 import { openEngineDatabase } from './database';
+import { ActivityRunner } from './activityRunner';
+import type { EngineContext, EngineLogger } from './engineContext';
 import { emptyEngineState, parseEngineState } from './engineState';
-import { formatEntityId, parseEntityId, type EntityBatchResult } from './entityBatch';
+import { formatEntityId } from './entityBatch';
+import { EntityRunner } from './entityRunner';
 import { EventType, failureFields, historyEvent, toFailureDetails, toManagementHistoryEvent, type FailureDetails } from './historyEvents';
+import { listInstances, parseJson, toInstanceStatus } from './instanceQueries';
+import { KeyedWorkQueue } from './keyedWorkQueue';
 import { runEpisode, type EpisodeOutcome, type OrchestratorState } from './orchestrationEpisode';
-import { EngineStore, type ActivityRow, type InstanceRow } from './store';
+import { EngineStore, type InstanceRow } from './store';
 import {
   terminalStatuses,
   type DurableEngineApi,
@@ -21,12 +26,7 @@ import {
   type StatusOptions,
 } from './types';
 
-/** The subset of a pino logger the engine writes to. */
-export interface EngineLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export type { EngineLogger } from './engineContext';
 
 export interface DurableEngineOptions {
   databasePath: string;
@@ -39,23 +39,12 @@ export interface DurableEngineOptions {
   clock?: Clock;
 }
 
-/** Largest number of queued operations one entity runs in one batch. */
-const maxEntityBatchSize = 100;
-/** Longest wait before the engine looks for due timers again, as a guard against a missed wake-up. */
+/** Maximum wait before the engine looks for due timers again, as a guard against a missed wake-up. */
 const maxWakeDelayInMilliseconds = 1_000;
 const outOfProcDataLabel = '\n\n$OutOfProcData$:';
 
-interface ActivityCompletion {
-  row: ActivityRow;
-  event: HistoryEvent;
-}
-
 function isTerminal(status: RuntimeStatus): boolean {
   return terminalStatuses.includes(status);
-}
-
-function parseJson(text: string | null | undefined): unknown {
-  return text === null || text === undefined ? null : JSON.parse(text);
 }
 
 /**
@@ -71,19 +60,9 @@ export class DurableEngine implements DurableEngineApi {
   readonly #invoker: FunctionInvoker;
   readonly #logger: EngineLogger;
   readonly #clock: Clock;
-  readonly #maxActivities: number;
-  readonly #maxOrchestrations: number;
-
-  readonly #readyInstances = new Set<string>();
-  readonly #runningInstances = new Set<string>();
-  readonly #rerunInstances = new Set<string>();
-  readonly #activityQueue: ActivityRow[] = [];
-  #runningActivities = 0;
-  #completions: ActivityCompletion[] = [];
-  #flushScheduled = false;
-  readonly #readyEntities = new Set<string>();
-  readonly #runningEntities = new Set<string>();
-  readonly #rerunEntities = new Set<string>();
+  readonly #instances: KeyedWorkQueue;
+  readonly #activities: ActivityRunner;
+  readonly #entities: EntityRunner;
   #wakeTimer: NodeJS.Timeout | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
   #stopping = false;
@@ -98,8 +77,18 @@ export class DurableEngine implements DurableEngineApi {
     this.#invoker = options.invoker;
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
-    this.#maxActivities = Math.max(1, options.maxConcurrentActivityFunctions);
-    this.#maxOrchestrations = Math.max(1, options.maxConcurrentOrchestratorFunctions);
+    const context: EngineContext = {
+      store: this.#store,
+      invoker: this.#invoker,
+      logger: this.#logger,
+      clock: this.#clock,
+      findFunction: (name, triggerType) => this.#findFunction(name, triggerType),
+      kickInstanceSoon: (instanceId) => this.#kickInstanceSoon(instanceId),
+    };
+    const onSettled = () => this.#notifyIdle();
+    this.#instances = new KeyedWorkQueue(options.maxConcurrentOrchestratorFunctions, (instanceId) => this.#runInstance(instanceId), onSettled);
+    this.#activities = new ActivityRunner(context, options.maxConcurrentActivityFunctions, onSettled);
+    this.#entities = new EntityRunner(context, options.maxConcurrentOrchestratorFunctions, onSettled);
   }
 
   /** Resumes persisted work: queued activities, due events and entity operations. */
@@ -107,20 +96,23 @@ export class DurableEngine implements DurableEngineApi {
     this.#started = true;
     const activities = this.#store.statements.allActivities.all();
     for (const row of activities) {
-      this.#activityQueue.push(row);
+      this.#activities.enqueue(row);
     }
     const entities = this.#store.statements.entitiesWithRequests.all();
     for (const { entity_id } of entities) {
-      this.#kickEntity(entity_id);
+      this.#entities.kick(entity_id);
     }
     this.#logger.info({ queuedActivities: activities.length, entitiesWithOperations: entities.length }, 'durable engine recovery started');
-    this.#pumpActivities();
+    this.#activities.pump();
     this.wake();
   }
 
   /** Stops taking new work and waits until running invocations end or the grace period passes. */
   async stop(gracePeriodInMilliseconds = 10_000): Promise<void> {
     this.#stopping = true;
+    this.#instances.stop();
+    this.#activities.stop();
+    this.#entities.stop();
     clearTimeout(this.#wakeTimer);
     const idle = new Promise<void>((resolve) => {
       if (this.#isIdle()) {
@@ -130,7 +122,7 @@ export class DurableEngine implements DurableEngineApi {
       }
     });
     await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, gracePeriodInMilliseconds).unref())]);
-    this.#flushCompletions();
+    this.#activities.flush();
     this.#store.db.close();
   }
 
@@ -141,7 +133,7 @@ export class DurableEngine implements DurableEngineApi {
     }
     const now = this.#clock.nowInMilliseconds();
     for (const { instance_id } of this.#store.statements.instancesWithVisibleInbox.all(now)) {
-      this.#kickInstance(instance_id);
+      this.#instances.kick(instance_id);
     }
     this.#wakeAt = Number.POSITIVE_INFINITY;
     const next = this.#store.statements.nextInboxVisibleAt.get(now)?.at;
@@ -160,7 +152,7 @@ export class DurableEngine implements DurableEngineApi {
   }
 
   #isIdle(): boolean {
-    return this.#runningInstances.size === 0 && this.#runningActivities === 0 && this.#runningEntities.size === 0;
+    return this.#instances.runningCount === 0 && this.#activities.runningCount === 0 && this.#entities.runningCount === 0;
   }
 
   #notifyIdle(): void {
@@ -170,31 +162,6 @@ export class DurableEngine implements DurableEngineApi {
   }
 
   // ---------------------------------------------------------------- orchestrations
-
-  #kickInstance(instanceId: string): void {
-    if (this.#runningInstances.has(instanceId)) {
-      this.#rerunInstances.add(instanceId);
-      return;
-    }
-    this.#readyInstances.add(instanceId);
-    this.#pumpOrchestrations();
-  }
-
-  #pumpOrchestrations(): void {
-    while (!this.#stopping && this.#runningInstances.size < this.#maxOrchestrations && this.#readyInstances.size > 0) {
-      const instanceId = this.#readyInstances.values().next().value as string;
-      this.#readyInstances.delete(instanceId);
-      this.#runningInstances.add(instanceId);
-      void this.#runInstance(instanceId).finally(() => {
-        this.#runningInstances.delete(instanceId);
-        if (this.#rerunInstances.delete(instanceId)) {
-          this.#readyInstances.add(instanceId);
-        }
-        this.#notifyIdle();
-        this.#pumpOrchestrations();
-      });
-    }
-  }
 
   async #runInstance(instanceId: string): Promise<void> {
     try {
@@ -272,7 +239,7 @@ export class DurableEngine implements DurableEngineApi {
         'orchestration episode finished',
       );
     }
-    this.#pumpActivities();
+    this.#activities.pump();
     this.#notifyStatus(instanceId);
   }
 
@@ -337,7 +304,7 @@ export class DurableEngine implements DurableEngineApi {
     }
     for (const activity of outcome.activities) {
       const result = statements.insertActivity.run(instanceId, row.execution_id, activity.taskId, activity.name, activity.input ?? null);
-      this.#activityQueue.push({
+      this.#activities.enqueue({
         id: Number(result.lastInsertRowid),
         instance_id: instanceId,
         execution_id: row.execution_id,
@@ -359,7 +326,7 @@ export class DurableEngine implements DurableEngineApi {
         parent_instance_id: request.isSignal ? null : instanceId,
         parent_execution_id: request.isSignal ? null : row.execution_id,
       });
-      this.#kickEntitySoon(request.entityId);
+      this.#entities.kickSoon(request.entityId);
     }
 
     if (outcome.runtimeStatus === 'Completed' || outcome.runtimeStatus === 'Failed') {
@@ -408,7 +375,7 @@ export class DurableEngine implements DurableEngineApi {
     this.#kickInstanceSoon(child.instanceId);
   }
 
-  /** Marks an instance terminal inside the caller's transaction and tells its parent, if any. */
+  /** Marks an instance terminal inside the caller's transaction and notifies its parent, if any. */
   #completeInstance(
     row: InstanceRow,
     status: 'Completed' | 'Failed' | 'Terminated',
@@ -467,207 +434,13 @@ export class DurableEngine implements DurableEngineApi {
 
   /** Runs an instance after the current transaction commits. */
   #kickInstanceSoon(instanceId: string): void {
-    setImmediate(() => this.#kickInstance(instanceId));
+    setImmediate(() => this.#instances.kick(instanceId));
   }
 
   #findFunction(name: string, triggerType: string): RegisteredFunction | undefined {
     const exact = this.#registry.getFunction(name);
     const candidates = exact ? [exact] : [...this.#registry.functions.values()].filter((fn) => fn.name.toLowerCase() === name.toLowerCase());
     return candidates.find((fn) => fn.trigger.type === triggerType);
-  }
-
-  // ---------------------------------------------------------------- activities
-
-  #pumpActivities(): void {
-    while (!this.#stopping && this.#runningActivities < this.#maxActivities && this.#activityQueue.length > 0) {
-      const row = this.#activityQueue.shift() as ActivityRow;
-      this.#runningActivities++;
-      void this.#runActivity(row).finally(() => {
-        this.#runningActivities--;
-        this.#notifyIdle();
-        this.#pumpActivities();
-      });
-    }
-  }
-
-  async #runActivity(row: ActivityRow): Promise<void> {
-    const startedAt = performance.now();
-    const fn = this.#findFunction(row.name, 'activityTrigger');
-    let event: HistoryEvent;
-    let invocationId: string | undefined;
-    if (!fn) {
-      const failure: FailureDetails = {
-        ErrorType: 'FunctionNotFoundError',
-        ErrorMessage: `Activity function "${row.name}" is not registered by the app. Register it with df.app.activity("${row.name}", ...).`,
-      };
-      event = historyEvent(EventType.TaskFailed, this.#clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, ...failureFields(failure) });
-    } else {
-      try {
-        const invocation = await this.#invoker.invoke(fn, { triggerData: { json: row.input ?? 'null' } });
-        invocationId = invocation.invocationId;
-        const result = invocation.result === undefined ? 'null' : JSON.stringify(invocation.result);
-        event = historyEvent(EventType.TaskCompleted, this.#clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, Result: result ?? 'null' });
-      } catch (error) {
-        event = historyEvent(EventType.TaskFailed, this.#clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, ...failureFields(toFailureDetails(error)) });
-      }
-    }
-    const failed = event.EventType === EventType.TaskFailed;
-    this.#logger.info(
-      {
-        functionName: row.name,
-        triggerType: 'activityTrigger',
-        invocationId,
-        instanceId: row.instance_id,
-        durationInMilliseconds: Math.round(performance.now() - startedAt),
-        outcome: failed ? 'failed' : 'succeeded',
-        ...(failed ? { error: event.Reason } : {}),
-      },
-      'activity finished',
-    );
-    this.#completions.push({ row, event });
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flushCompletions());
-    }
-  }
-
-  /** Commits every activity result that is ready in one transaction, so a fan-out costs few commits and few episodes. */
-  #flushCompletions(): void {
-    this.#flushScheduled = false;
-    const completions = this.#completions;
-    this.#completions = [];
-    if (completions.length === 0 || !this.#store.db.open) {
-      return;
-    }
-    const touched = new Set<string>();
-    this.#store.db.transaction(() => {
-      for (const { row, event } of completions) {
-        this.#store.statements.deleteActivity.run(row.id);
-        const instance = this.#store.getInstance(row.instance_id);
-        if (!instance || instance.execution_id !== row.execution_id || isTerminal(instance.runtime_status)) {
-          continue;
-        }
-        this.#store.insertInbox(row.instance_id, row.execution_id, event, 0);
-        touched.add(row.instance_id);
-      }
-    })();
-    for (const instanceId of touched) {
-      this.#kickInstance(instanceId);
-    }
-  }
-
-  // ---------------------------------------------------------------- entities
-
-  #kickEntity(entityId: string): void {
-    if (this.#runningEntities.has(entityId)) {
-      this.#rerunEntities.add(entityId);
-      return;
-    }
-    this.#readyEntities.add(entityId);
-    this.#pumpEntities();
-  }
-
-  #kickEntitySoon(entityId: string): void {
-    setImmediate(() => this.#kickEntity(entityId));
-  }
-
-  #pumpEntities(): void {
-    while (!this.#stopping && this.#runningEntities.size < this.#maxOrchestrations && this.#readyEntities.size > 0) {
-      const entityId = this.#readyEntities.values().next().value as string;
-      this.#readyEntities.delete(entityId);
-      this.#runningEntities.add(entityId);
-      void this.#runEntityBatch(entityId)
-        .catch((error) => this.#logger.error({ entityId, err: error }, 'entity batch failed in the engine'))
-        .finally(() => {
-          this.#runningEntities.delete(entityId);
-          if (this.#rerunEntities.delete(entityId)) {
-            this.#readyEntities.add(entityId);
-          }
-          this.#notifyIdle();
-          this.#pumpEntities();
-        });
-    }
-  }
-
-  async #runEntityBatch(entityId: string): Promise<void> {
-    const requests = this.#store.statements.entityRequests.all(entityId, maxEntityBatchSize);
-    if (requests.length === 0) {
-      return;
-    }
-    const { name, key } = parseEntityId(entityId);
-    const entity = this.#store.statements.getEntity.get(entityId);
-    const fn = this.#findFunction(name, 'entityTrigger');
-    const startedAt = performance.now();
-    let batchResult: EntityBatchResult;
-    if (!fn) {
-      const message = `Entity function "${name}" is not registered by the app. Register it with df.app.entity("${name}", ...).`;
-      batchResult = { results: requests.map(() => ({ isError: true, result: JSON.stringify(message) })), signals: [], entityExists: false };
-    } else {
-      const triggerInput = {
-        self: { name, key },
-        exists: entity ? entity.entity_exists === 1 : false,
-        state: entity?.state ?? undefined,
-        batch: requests.map((request) => ({ id: request.request_id, name: request.operation, input: request.input ?? undefined, isSignal: request.is_signal === 1 })),
-      };
-      try {
-        const { result } = await this.#invoker.invoke(fn, { triggerData: { string: JSON.stringify(triggerInput) } });
-        batchResult = result as EntityBatchResult;
-      } catch (error) {
-        const message = `Entity "${entityId}" failed: ${toFailureDetails(error).ErrorMessage}`;
-        batchResult = {
-          results: requests.map(() => ({ isError: true, result: JSON.stringify(message) })),
-          signals: [],
-          entityExists: triggerInput.exists,
-          entityState: triggerInput.state,
-        };
-      }
-    }
-    this.#logger.info({ functionName: fn?.name ?? name, triggerType: 'entityTrigger', entityId, operations: requests.length, durationInMilliseconds: Math.round(performance.now() - startedAt) }, 'entity batch finished');
-
-    const now = this.#clock.nowInMilliseconds();
-    this.#store.db.transaction(() => {
-      this.#store.statements.upsertEntity.run({
-        entity_id: entityId,
-        name,
-        key,
-        state: batchResult.entityExists ? (batchResult.entityState ?? null) : null,
-        entity_exists: batchResult.entityExists ? 1 : 0,
-        last_modified_at: now,
-      });
-      this.#store.statements.deleteEntityRequestsUpTo.run(entityId, requests[requests.length - 1].id);
-      requests.forEach((request, index) => {
-        if (request.is_signal === 1 || !request.parent_instance_id) {
-          return;
-        }
-        const operationResult = batchResult.results[index] ?? { isError: true, result: JSON.stringify('The entity returned no result for this operation.') };
-        const response = operationResult.isError
-          ? { exceptionType: 'Error', result: entityErrorText(operationResult.result, request.operation, entityId) }
-          : { result: operationResult.result };
-        this.#store.insertInbox(
-          request.parent_instance_id,
-          request.parent_execution_id,
-          historyEvent(EventType.EventRaised, now, { Name: request.request_id, Input: JSON.stringify(response) }),
-          now,
-        );
-        this.#kickInstanceSoon(request.parent_instance_id);
-      });
-      for (const signal of batchResult.signals) {
-        const targetId = formatEntityId(signal.target.name, signal.target.key);
-        this.#store.statements.insertEntityRequest.run({
-          entity_id: targetId,
-          operation: signal.name,
-          input: signal.input || null,
-          is_signal: 1,
-          request_id: randomUUID(),
-          parent_instance_id: null,
-          parent_execution_id: null,
-        });
-        this.#kickEntitySoon(targetId);
-      }
-    })();
-    if (requests.length === maxEntityBatchSize) {
-      this.#rerunEntities.add(entityId);
-    }
   }
 
   // ---------------------------------------------------------------- management API
@@ -708,7 +481,7 @@ export class DurableEngine implements DurableEngineApi {
       return { created: true, instanceId: id };
     })();
     if (result.created) {
-      this.#kickInstance(id);
+      this.#instances.kick(id);
     }
     return result;
   }
@@ -718,62 +491,15 @@ export class DurableEngine implements DurableEngineApi {
     if (!row) {
       return undefined;
     }
-    const status = this.#toStatus(row, options.showInput ?? true);
+    const status = toInstanceStatus(row, options.showInput ?? true);
     if (options.showHistory) {
       status.historyEvents = this.#store.getHistory(instanceId).map((event) => toManagementHistoryEvent(event, options.showHistoryOutput ?? false));
     }
     return status;
   }
 
-  #toStatus(row: InstanceRow, showInput: boolean): InstanceStatus {
-    return {
-      name: row.name,
-      instanceId: row.instance_id,
-      runtimeStatus: row.runtime_status,
-      input: showInput ? parseJson(row.input) : null,
-      output: parseJson(row.output),
-      customStatus: parseJson(row.custom_status),
-      createdTime: new Date(row.created_at).toISOString(),
-      lastUpdatedTime: new Date(row.last_updated_at).toISOString(),
-    };
-  }
-
   listInstances(filter: ListFilter): ListPage {
-    const conditions: string[] = [];
-    const parameters: (string | number)[] = [];
-    if (filter.runtimeStatus && filter.runtimeStatus.length > 0) {
-      conditions.push(`runtime_status IN (${filter.runtimeStatus.map(() => '?').join(', ')})`);
-      parameters.push(...filter.runtimeStatus);
-    }
-    if (filter.createdTimeFrom) {
-      conditions.push('created_at >= ?');
-      parameters.push(filter.createdTimeFrom.getTime());
-    }
-    if (filter.createdTimeTo) {
-      conditions.push('created_at <= ?');
-      parameters.push(filter.createdTimeTo.getTime());
-    }
-    if (filter.instanceIdPrefix) {
-      conditions.push("instance_id >= ? AND instance_id < ? || char(1114111)");
-      parameters.push(filter.instanceIdPrefix, filter.instanceIdPrefix);
-    }
-    if (filter.continuationToken) {
-      const position = decodeContinuationToken(filter.continuationToken);
-      conditions.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
-      parameters.push(position.createdAt, position.createdAt, position.instanceId);
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const limit = filter.top !== undefined && filter.top > 0 ? filter.top : -1;
-    const rows = this.#store.db
-      .prepare<unknown[], InstanceRow>(`SELECT * FROM instances ${where} ORDER BY created_at, instance_id LIMIT ?`)
-      .all(...parameters, limit === -1 ? -1 : limit + 1);
-    const hasMore = limit !== -1 && rows.length > limit;
-    const page = hasMore ? rows.slice(0, limit) : rows;
-    const last = page[page.length - 1];
-    return {
-      instances: page.map((row) => this.#toStatus(row, filter.showInput ?? false)),
-      continuationToken: hasMore && last ? encodeContinuationToken(last.created_at, last.instance_id) : undefined,
-    };
+    return listInstances(this.#store.db, filter);
   }
 
   raiseEvent(instanceId: string, eventName: string, data: unknown): 'raised' | 'notFound' | 'notRunning' {
@@ -791,7 +517,7 @@ export class DurableEngine implements DurableEngineApi {
       return 'raised' as const;
     })();
     if (result === 'raised') {
-      this.#kickInstance(instanceId);
+      this.#instances.kick(instanceId);
     }
     return result;
   }
@@ -844,7 +570,7 @@ export class DurableEngine implements DurableEngineApi {
       return 'resumed' as const;
     })();
     if (result === 'resumed') {
-      this.#kickInstance(instanceId);
+      this.#instances.kick(instanceId);
     }
     return result;
   }
@@ -882,7 +608,7 @@ export class DurableEngine implements DurableEngineApi {
       parent_instance_id: null,
       parent_execution_id: null,
     });
-    this.#kickEntity(entityId);
+    this.#entities.kick(entityId);
   }
 
   readEntity(name: string, key: string): EntityStateResult {
@@ -922,28 +648,4 @@ export class DurableEngine implements DurableEngineApi {
     this.#statusWaiters.delete(instanceId);
     waiters.forEach((resolve) => resolve());
   }
-}
-
-function entityErrorText(result: string | undefined, operation: string, entityId: string): string {
-  const fallback = `Operation "${operation}" on entity "${entityId}" failed.`;
-  if (!result || result === '{}') {
-    return JSON.stringify(fallback);
-  }
-  return result;
-}
-
-function encodeContinuationToken(createdAt: number, instanceId: string): string {
-  return Buffer.from(JSON.stringify({ createdAt, instanceId })).toString('base64url');
-}
-
-function decodeContinuationToken(token: string): { createdAt: number; instanceId: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { createdAt: number; instanceId: string };
-    if (typeof parsed.createdAt === 'number' && typeof parsed.instanceId === 'string') {
-      return parsed;
-    }
-  } catch {
-    // Reported below with the value.
-  }
-  throw new RangeError(`Continuation token "${token}" is invalid. Pass the x-ms-continuation-token value of the previous page unchanged.`);
 }

@@ -11,7 +11,7 @@ export interface RetryProgress {
   childInstanceId?: string;
   options: RetryOptions;
   attempt: number;
-  /** What the pending task id stands for: an attempt or the wait before the next one. */
+  /** Meaning of the pending task id: an attempt, or the wait before the next attempt. */
   waitingFor: 'attempt' | 'timer';
   lastFailure?: HistoryEvent;
 }

@@ -11,7 +11,7 @@ export function formatEntityId(name: string, key: string): string {
   return `@${name.toLowerCase()}@${key}`;
 }
 
-/** One operation's result in the batch answer of an entity function. */
+/** Result of one operation in an entity function's batch result. */
 export interface OperationResult {
   isError: boolean;
   result?: string;

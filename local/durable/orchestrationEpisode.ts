@@ -4,7 +4,7 @@ import { type EngineState, type RetryProgress } from './engineState';
 import { EventType, historyEvent, schedulingEventTypes, type FailureDetails } from './historyEvents';
 import type { HistoryEvent, RuntimeStatus } from './types';
 
-/** What one episode decided; the engine applies it in a single transaction. */
+/** Decisions of one episode, which the engine applies in a single transaction. */
 export interface EpisodeOutcome {
   newHistory: HistoryEvent[];
   runtimeStatus: RuntimeStatus;
@@ -20,7 +20,7 @@ export interface EpisodeOutcome {
   failure?: FailureDetails;
 }
 
-/** The orchestrator's answer for one episode, as `durable-functions` returns it. */
+/** The orchestrator's state after one episode, as `durable-functions` returns it. */
 export interface OrchestratorState {
   isDone: boolean;
   actions: OrchestratorAction[][];

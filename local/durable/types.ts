@@ -56,7 +56,7 @@ export interface EntityStateResult {
   state: unknown;
 }
 
-/** What the management API needs from the durable engine. */
+/** Operations of the durable engine that the management API calls. */
 export interface DurableEngineApi {
   readonly taskHubName: string;
   hasOrchestration(name: string): boolean;

@@ -1,0 +1,126 @@
+import { EventType, failureFields, historyEvent, toFailureDetails, type FailureDetails } from './historyEvents';
+import type { EngineContext } from './engineContext';
+import type { ActivityRow } from './store';
+import { terminalStatuses, type HistoryEvent } from './types';
+
+interface ActivityCompletion {
+  row: ActivityRow;
+  event: HistoryEvent;
+}
+
+/**
+ * Runs queued activities with bounded concurrency and commits their results. Results that are
+ * ready together are committed in one transaction and reach their instance in one episode, so a
+ * fan-out of N costs a few commits and episodes instead of N.
+ */
+export class ActivityRunner {
+  readonly #context: EngineContext;
+  readonly #maxConcurrent: number;
+  readonly #onSettled: () => void;
+  readonly #queue: ActivityRow[] = [];
+  #running = 0;
+  #completions: ActivityCompletion[] = [];
+  #flushScheduled = false;
+  #stopped = false;
+
+  constructor(context: EngineContext, maxConcurrent: number, onSettled: () => void) {
+    this.#context = context;
+    this.#maxConcurrent = Math.max(1, maxConcurrent);
+    this.#onSettled = onSettled;
+  }
+
+  get runningCount(): number {
+    return this.#running;
+  }
+
+  /** Queues activities whose rows are committed; call `pump` after the transaction. */
+  enqueue(row: ActivityRow): void {
+    this.#queue.push(row);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  pump(): void {
+    while (!this.#stopped && this.#running < this.#maxConcurrent && this.#queue.length > 0) {
+      const row = this.#queue.shift() as ActivityRow;
+      this.#running++;
+      void this.#run(row).finally(() => {
+        this.#running--;
+        this.#onSettled();
+        this.pump();
+      });
+    }
+  }
+
+  async #run(row: ActivityRow): Promise<void> {
+    const { clock, logger } = this.#context;
+    const startedAt = performance.now();
+    const fn = this.#context.findFunction(row.name, 'activityTrigger');
+    let event: HistoryEvent;
+    let invocationId: string | undefined;
+    if (!fn) {
+      const failure: FailureDetails = {
+        ErrorType: 'FunctionNotFoundError',
+        ErrorMessage: `Activity function "${row.name}" is not registered by the app. Register it with df.app.activity("${row.name}", ...).`,
+      };
+      event = historyEvent(EventType.TaskFailed, clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, ...failureFields(failure) });
+    } else {
+      try {
+        const invocation = await this.#context.invoker.invoke(fn, { triggerData: { json: row.input ?? 'null' } });
+        invocationId = invocation.invocationId;
+        // A completed activity's result must be JSON text, so undefined becomes "null".
+        const result = invocation.result === undefined ? 'null' : JSON.stringify(invocation.result);
+        event = historyEvent(EventType.TaskCompleted, clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, Result: result ?? 'null' });
+      } catch (error) {
+        event = historyEvent(EventType.TaskFailed, clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, ...failureFields(toFailureDetails(error)) });
+      }
+    }
+
+    const failed = event.EventType === EventType.TaskFailed;
+    logger.info(
+      {
+        functionName: row.name,
+        triggerType: 'activityTrigger',
+        invocationId,
+        instanceId: row.instance_id,
+        durationInMilliseconds: Math.round(performance.now() - startedAt),
+        outcome: failed ? 'failed' : 'succeeded',
+        ...(failed ? { error: event.Reason } : {}),
+      },
+      'activity finished',
+    );
+    this.#completions.push({ row, event });
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Commits every result that is ready. A result for an instance that ended or restarted meanwhile is dropped. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const completions = this.#completions;
+    this.#completions = [];
+    const { store } = this.#context;
+    if (completions.length === 0 || !store.db.open) {
+      return;
+    }
+    const touched = new Set<string>();
+    store.db.transaction(() => {
+      for (const { row, event } of completions) {
+        store.statements.deleteActivity.run(row.id);
+        const instance = store.getInstance(row.instance_id);
+        if (!instance || instance.execution_id !== row.execution_id || terminalStatuses.includes(instance.runtime_status)) {
+          continue;
+        }
+        store.insertInbox(row.instance_id, row.execution_id, event, 0);
+        touched.add(row.instance_id);
+      }
+    })();
+    for (const instanceId of touched) {
+      this.#context.kickInstanceSoon(instanceId);
+    }
+  }
+}
