@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { loadConnectors } from './config/loadConnectors';
+import { createConnectorLogger } from './logger';
 import type { Connectors } from './config/types';
 import type { FetchFunction } from './delivery/deliverOnce';
 import { lookupAllAddresses, type LookupAddresses } from './network/addressGuard';
@@ -26,6 +27,12 @@ export interface Dependencies {
 }
 
 let configuration: { settings: Settings; connectors: Connectors } | undefined;
+let logger: pino.Logger | undefined;
+
+function connectorLogger(): pino.Logger {
+  logger ??= createConnectorLogger();
+  return logger;
+}
 let dependencies: Dependencies | undefined;
 
 /**
@@ -36,8 +43,27 @@ export function loadConfiguration(): { settings: Settings; connectors: Connector
   if (configuration === undefined) {
     const settings = readSettings();
     configuration = { settings, connectors: loadConnectors(settings.connectorsFile) };
+    logConfiguration(configuration.settings, configuration.connectors);
   }
   return configuration;
+}
+
+/**
+ * Logs which connectors file is in use, and warns about each connector whose secret setting is
+ * not set, because that connector rejects every request with 500 until the setting exists.
+ */
+function logConfiguration(settings: Settings, connectors: Connectors): void {
+  const log = connectorLogger();
+  log.info({ connectorsFile: settings.connectorsFile, connectorIds: connectors.list.map((connector) => connector.id) }, 'connectors loaded');
+  for (const connector of connectors.list) {
+    const auth = connector.inbound.auth;
+    if (auth.type !== 'none' && readSecret(auth.secretRef) === undefined) {
+      log.warn(
+        { connectorId: connector.id, secretRef: auth.secretRef },
+        'connector secret setting is not set: set it in local.settings.json Values or the environment, or the connector rejects every request with 500',
+      );
+    }
+  }
 }
 
 /**
@@ -57,11 +83,7 @@ export function getDependencies(): Dependencies {
       fetch: (input, init) => fetch(input, init),
       lookupAddresses: lookupAllAddresses,
       readSecret: (secretRef) => readSecret(secretRef),
-      logger: pino({
-        base: { app: 'api-data-connector' },
-        timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { level: (label) => ({ level: label }) },
-      }),
+      logger: connectorLogger(),
     };
   }
   return dependencies;

@@ -43,11 +43,9 @@ type MemoryExtentChunkStoreConstructor = new (sizeLimitInBytes: number | undefin
  * loading takes about a second (0.8 to 1.2 s measured on a 2-core VM). The server writes no access
  * or debug log and downloads nothing.
  *
- * The API version check is off because `@azure/storage-blob` 12.34.0 sends x-ms-version
- * 2026-10-06 and Azurite 3.37.0 rejects versions newer than 2026-06-06.
- *
- * NOTE: Azurite 3.37.0 declares Node >= 22. Its blob server passes this project's payload store
- * contract tests on Node 20.20.2, but other features were not tried there.
+ * The API version check is off because `@azure/storage-blob` 12.32.0 sends x-ms-version
+ * 2026-04-06 and Azurite 3.35.0 accepts versions up to 2025-11-05. Both are pinned because they
+ * are the last releases that declare support for Node 20.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteBlobService> {
   const BlobServerClass = (require('azurite/dist/src/blob/BlobServer') as { default: BlobServerConstructor }).default;

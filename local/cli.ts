@@ -67,8 +67,13 @@ export function parseCliArguments(argv: string[]): CliArguments {
 
 function describeStartFailure(error: unknown): string {
   const lines = [`Host failed to start: ${(error as Error).message ?? String(error)}`];
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    lines.push(`Another process uses that port. Stop it, or choose another port with --port N or the ${hostEnvironmentNames.port} setting (0 picks a free port).`);
+    return lines.join('\n');
+  }
+  // An error in the app's own configuration already states the fix, and its stack would only bury it.
   const cause = (error as Error).cause;
-  if (cause instanceof Error && cause.stack) {
+  if (cause instanceof Error && cause.stack && cause.name !== 'ConfigurationError') {
     lines.push(`Caused by: ${cause.stack}`);
   }
   return lines.join('\n');

@@ -50,6 +50,7 @@ export async function ingestMessage(
   const connectorId = request.params.connectorId ?? '';
   const connector = dependencies.connectors.byId.get(connectorId);
   if (connector === undefined) {
+    dependencies.logger.info({ connectorId, status: 404 }, 'inbound request rejected: unknown connector');
     return problemResponse({
       type: problemTypes.unknownConnector,
       title: 'Unknown connector',
@@ -60,7 +61,10 @@ export async function ingestMessage(
 
   const validation = await validateRequest(request, connector, dependencies);
   if (validation.rejection !== undefined) {
-    dependencies.logger.info({ connectorId, status: validation.rejection.status }, 'inbound request rejected');
+    dependencies.logger.info(
+      { connectorId, status: validation.rejection.status, reason: problemDetailOf(validation.rejection), dedupKey: connector.dedupKey ? (request.headers.get(connector.dedupKey.header) ?? undefined) : undefined },
+      'inbound request rejected',
+    );
     return validation.rejection;
   }
   return acceptMessage(connector, validation.request, starter, dependencies);
@@ -198,6 +202,16 @@ async function acceptMessage(connector: Connector, valid: ValidRequest, starter:
   }
   logger.info({ ...logFields, sizeInBytes: input.sizeInBytes, takenOver: claim.takenOver }, 'message accepted');
   return messageIdResponse(202, messageId);
+}
+
+/** Returns the problem detail of a rejection, which states the reason without any secret. */
+function problemDetailOf(rejection: HttpResponseInit): string | undefined {
+  try {
+    const problem = JSON.parse(String(rejection.body)) as { title?: string; detail?: string };
+    return problem.detail ?? problem.title;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Minimum time between two sweeps of messages older than the dedup window. */

@@ -42,6 +42,7 @@ export async function readMessageStatus(
   }
 
   const orchestration = await readOrchestration(reader, messageId, dependencies);
+  const outcome = outcomeOf(orchestration);
   const body = {
     messageId: message.messageId,
     connectorId: message.connectorId,
@@ -52,12 +53,12 @@ export async function readMessageStatus(
     contentType: message.contentType ?? null,
     runtimeStatus: orchestration.runtimeStatus ?? null,
     stage: stageOf(orchestration.customStatus),
-    outcome: outcomeOf(orchestration),
+    outcome,
     failure: orchestration.runtimeStatus === 'Failed' ? orchestration.output ?? null : null,
     entityType: message.entity?.type ?? null,
     entityKey: message.entity?.key ?? null,
     entityVersion: message.entity?.version ?? null,
-    destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId)),
+    destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId), outcome),
     audit: dependencies.trackingStore.listAudit(messageId).map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
@@ -108,8 +109,25 @@ function configuredDestinationIds(dependencies: Dependencies, connectorId: strin
   return dependencies.connectors.byId.get(connectorId)?.destinations.map((destination) => destination.id) ?? [];
 }
 
+/** Outcome of one destination: `skipped` when the message was stale, `failed` when the message failed without a delivery to it. */
+type DestinationOutcome = 'delivered' | 'failed' | 'skipped' | 'pending';
+
+function destinationOutcomeOf(attempts: AttemptRecord[], messageOutcome: MessageOutcome): DestinationOutcome {
+  if (attempts.some((attempt) => attempt.outcome === 'delivered')) {
+    return 'delivered';
+  }
+  if (messageOutcome === 'stale') {
+    return 'skipped';
+  }
+  return messageOutcome === 'failed' ? 'failed' : 'pending';
+}
+
 /** Groups attempts by destination, listing configured destinations without attempts too, in configuration order. */
-function groupAttempts(attempts: AttemptRecord[], configuredIds: string[]): Array<{ destinationId: string; attempts: unknown[] }> {
+function groupAttempts(
+  attempts: AttemptRecord[],
+  configuredIds: string[],
+  messageOutcome: MessageOutcome,
+): Array<{ destinationId: string; outcome: DestinationOutcome; attempts: unknown[] }> {
   const destinationIds = [...configuredIds];
   for (const attempt of attempts) {
     if (!destinationIds.includes(attempt.destinationId)) {
@@ -117,11 +135,12 @@ function groupAttempts(attempts: AttemptRecord[], configuredIds: string[]): Arra
     }
   }
 
-  return destinationIds.map((destinationId) => ({
-    destinationId,
-    attempts: attempts
-      .filter((attempt) => attempt.destinationId === destinationId)
-      .map((attempt) => ({
+  return destinationIds.map((destinationId) => {
+    const destinationAttempts = attempts.filter((attempt) => attempt.destinationId === destinationId);
+    return {
+      destinationId,
+      outcome: destinationOutcomeOf(destinationAttempts, messageOutcome),
+      attempts: destinationAttempts.map((attempt) => ({
         attemptNumber: attempt.attemptNumber,
         startedAt: attempt.startedAt,
         outcome: attempt.outcome,
@@ -130,7 +149,8 @@ function groupAttempts(attempts: AttemptRecord[], configuredIds: string[]): Arra
         durationInMilliseconds: attempt.durationInMilliseconds,
         responseBodyStart: attempt.responseBodyStart ?? null,
       })),
-  }));
+    };
+  });
 }
 
 app.http(messageStatusFunctionName, {

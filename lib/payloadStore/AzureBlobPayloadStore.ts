@@ -17,7 +17,7 @@ export interface AzureBlobPayloadStoreOptions {
   /** Container of the payloads. `put` creates it if it is missing. */
   containerName: string;
   /**
-   * Retries of each request inside the SDK. The SDK's default in @azure/storage-blob 12.34.0 is 4
+   * Retries of each request inside the SDK. The SDK's default in @azure/storage-blob 12.32.0 is 4
    * tries with exponential delays from 4 s up to 120 s.
    */
   retryOptions?: StorageRetryOptions;

@@ -226,6 +226,7 @@ describe('entity ordering', () => {
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.outcome).toBe('stale');
     expect(attemptsOf(status)).toHaveLength(0);
+    expect(status.destinations[0].outcome).toBe('skipped');
     expect(requestsWithIdempotencyKey(createDeliveryInstanceId(olderId, 'erp'))).toHaveLength(0);
   });
 });
@@ -237,6 +238,7 @@ describe('delivery retries', () => {
     const requests = target.requests.filter((request) => request.path === '/flaky');
 
     expect(status.outcome).toBe('delivered');
+    expect(status.destinations[0].outcome).toBe('delivered');
     expect(attemptsOf(status).map((attempt) => attempt.statusCode)).toEqual([503, 503, 200]);
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((request) => request.headers['idempotency-key'])).size).toBe(1);
@@ -250,6 +252,7 @@ describe('delivery retries', () => {
 
     expect(status.runtimeStatus).toBe('Failed');
     expect(status.outcome).toBe('failed');
+    expect(status.destinations[0].outcome).toBe('failed');
     expect(attemptsOf(status)).toHaveLength(3);
     expect(target.requests.filter((request) => request.path === '/broken')).toHaveLength(3);
     expect(failure).toContain('billing');

@@ -53,6 +53,7 @@ export interface MessageStatus {
   entityVersion: string | number | null;
   destinations: Array<{
     destinationId: string;
+    outcome: string;
     attempts: Array<{ attemptNumber: number; outcome: string; statusCode: number | null; error: string | null }>;
   }>;
   audit: Array<{ at: string; step: string; key: string; detail: unknown }>;
