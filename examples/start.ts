@@ -30,14 +30,15 @@ function readSampleTargetPort(connectorsFile: string): number {
 }
 
 async function startSample(appRoot: string, connectorsFile: string, environment: Record<string, string | undefined>): Promise<void> {
-  const logger = createHostLogger().child({ component: 'sample' });
+  const hostLogger = createHostLogger();
+  const logger = hostLogger.child({ component: 'sample' });
   if (environment[sampleSecretName] === undefined) {
     process.env[sampleSecretName] = readSampleSecret(appRoot);
     logger.info({ setting: sampleSecretName, source: sampleSettingsFileName }, 'sample connector secret taken from the sample settings file');
   }
   const port = readSampleTargetPort(connectorsFile);
   try {
-    await startSampleTarget(port, logger.child({ component: 'sampleTarget' }));
+    await startSampleTarget(port, hostLogger.child({ component: 'sampleTarget' }));
   } catch (error) {
     process.stderr.write(
       `The sample target could not listen on 127.0.0.1:${port}, the port that ${sampleConnectorsFileName} delivers to: ${(error as Error).message}. ` +
