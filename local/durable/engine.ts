@@ -12,7 +12,8 @@ import { EventType, failureFields, historyEvent, toFailureDetails, toManagementH
 import { listInstances, parseJson, toInstanceStatus } from './instanceQueries';
 import { KeyedWorkQueue } from './keyedWorkQueue';
 import { runEpisode, type EpisodeOutcome, type OrchestratorState } from './orchestrationEpisode';
-import { EngineStore, type InstanceRow } from './store';
+import { planRewind } from './rewind';
+import { EngineStore, type ActivityRow, type InstanceRow } from './store';
 import {
   terminalStatuses,
   type DurableEngineApi,
@@ -573,6 +574,74 @@ export class DurableEngine implements DurableEngineApi {
       this.#instances.kick(instanceId);
     }
     return result;
+  }
+
+  rewind(instanceId: string, reason: string): 'rewound' | 'notFound' | 'notFailed' {
+    const queuedActivities: ActivityRow[] = [];
+    const rewound: string[] = [];
+    const result = this.#store.db.transaction(() => this.#rewindInTransaction(instanceId, queuedActivities, rewound))();
+    for (const row of queuedActivities) {
+      this.#activities.enqueue(row);
+    }
+    this.#activities.pump();
+    for (const id of rewound) {
+      this.#logger.info({ instanceId: id, reason }, 'instance rewound');
+      this.#instances.kick(id);
+    }
+    return result;
+  }
+
+  #rewindInTransaction(instanceId: string, queuedActivities: ActivityRow[], rewound: string[]): 'rewound' | 'notFound' | 'notFailed' {
+    const row = this.#store.getInstance(instanceId);
+    if (!row) {
+      return 'notFound';
+    }
+    if (row.runtime_status !== 'Failed') {
+      return 'notFailed';
+    }
+    const now = this.#clock.nowInMilliseconds();
+    const plan = planRewind(this.#store.getHistory(instanceId), parseEngineState(row.engine_state), instanceId);
+
+    this.#store.statements.deleteHistory.run(instanceId);
+    this.#store.appendHistory(instanceId, 0, plan.keptHistory);
+    for (const event of plan.requeuedEvents) {
+      this.#store.insertInbox(instanceId, row.execution_id, event, now);
+    }
+    const rerun = plan.rerun;
+    if (rerun?.kind === 'activity') {
+      const inserted = this.#store.statements.insertActivity.run(instanceId, row.execution_id, rerun.taskId, rerun.name, rerun.input ?? null);
+      queuedActivities.push({
+        id: Number(inserted.lastInsertRowid),
+        instance_id: instanceId,
+        execution_id: row.execution_id,
+        task_id: rerun.taskId,
+        name: rerun.name,
+        input: rerun.input ?? null,
+      });
+    } else if (rerun?.kind === 'subOrchestration') {
+      const child = this.#store.getInstance(rerun.childInstanceId);
+      if (child && child.runtime_status === 'Failed' && child.parent_instance_id === instanceId) {
+        this.#rewindInTransaction(child.instance_id, queuedActivities, rewound);
+      } else {
+        this.#createSubOrchestration(row, { taskId: rerun.taskId, name: rerun.name, instanceId: rerun.childInstanceId, input: rerun.input }, now);
+      }
+    } else {
+      // No task to run again: an event that the orchestrator ignores starts the next episode.
+      this.#store.insertInbox(instanceId, row.execution_id, historyEvent(EventType.GenericEvent, now, { Data: 'rewind' }), now);
+    }
+
+    this.#store.statements.updateInstance.run({
+      instance_id: instanceId,
+      execution_id: row.execution_id,
+      runtime_status: 'Running',
+      input: row.input,
+      output: null,
+      custom_status: row.custom_status,
+      last_updated_at: now,
+      engine_state: JSON.stringify(plan.engineState),
+    });
+    rewound.push(instanceId);
+    return 'rewound';
   }
 
   purgeInstance(instanceId: string): number {

@@ -73,6 +73,12 @@ export interface DurableEngineApi {
   terminate(instanceId: string, reason: string): 'terminated' | 'notFound' | 'notRunning';
   suspend(instanceId: string, reason: string): 'suspended' | 'notFound' | 'notRunning';
   resume(instanceId: string, reason: string): 'resumed' | 'notFound' | 'notSuspended';
+  /**
+   * Runs the task whose failure failed the instance again, recursively into a failed
+   * sub-orchestration, and lets the instance continue. Throws `RewindNotPossibleError` when the
+   * failure cannot be rewound.
+   */
+  rewind(instanceId: string, reason: string): 'rewound' | 'notFound' | 'notFailed';
   /** Deletes the instance and its history; returns the number of instances deleted (0 or 1). */
   purgeInstance(instanceId: string): number;
   purgeInstances(filter: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: RuntimeStatus[] }): number;
@@ -80,4 +86,9 @@ export interface DurableEngineApi {
   readEntity(name: string, key: string): EntityStateResult;
   /** Resolves when the instance reaches a terminal status or the timeout passes. */
   waitForCompletion(instanceId: string, timeoutInMilliseconds: number): Promise<InstanceStatus | undefined>;
+}
+
+/** Raised when a failed instance cannot be rewound; the message says why and what to do instead. */
+export class RewindNotPossibleError extends Error {
+  override name = 'RewindNotPossibleError';
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { terminalStatuses, type InstanceStatus, type ListPage } from '../durable/types';
+import { RewindNotPossibleError, terminalStatuses, type InstanceStatus, type ListPage } from '../durable/types';
 import type { ManagementRequest } from './managementRequest';
 import { respondToStartedInstance } from './orchestratorRoutes';
 import {
@@ -194,21 +194,32 @@ async function restartInstance(request: ManagementRequest, instanceId: string): 
 }
 
 /**
- * `POST instances/{id}/rewind`: the local engine does not rewind, so a failed instance gets 501,
- * the status the extension uses when its storage provider cannot rewind.
+ * `POST instances/{id}/rewind?reason=`: runs the task whose failure failed the instance again.
+ * 202 when rewound, 404 for an unknown instance, 412 when the instance has not failed, 409 when
+ * its failure cannot be rewound.
  */
 async function rewindInstance(request: ManagementRequest, instanceId: string): Promise<void> {
-  const status = await request.engine.getStatus(instanceId, { showInput: false });
-  if (!status) {
+  const reason = request.url.searchParams.get('reason') ?? '';
+  let result: 'rewound' | 'notFound' | 'notFailed';
+  try {
+    result = await request.engine.rewind(instanceId, reason);
+  } catch (error) {
+    if (error instanceof RewindNotPossibleError) {
+      request.sendProblem(409, 'rewind-not-possible', 'Rewind not possible', error.message);
+      return;
+    }
+    throw error;
+  }
+  if (result === 'notFound') {
     request.sendInstanceNotFound(instanceId);
     return;
   }
-  if (status.runtimeStatus !== 'Failed') {
-    request.sendProblem(412, 'instance-not-failed', 'Instance not failed', `Instance "${instanceId}" has status ${status.runtimeStatus}, but only failed instances can be rewound.`);
+  if (result === 'notFailed') {
+    const status = await request.engine.getStatus(instanceId, { showInput: false });
+    request.sendProblem(412, 'instance-not-failed', 'Instance not failed', `Instance "${instanceId}" has status ${status?.runtimeStatus}, but only failed instances can be rewound.`);
     return;
   }
-  // NOTE: DurableEngineApi has no rewind operation yet. Call it here once the engine has one.
-  request.sendProblem(501, 'rewind-not-supported', 'Rewind not supported', 'The local durable engine does not rewind instances. Restart the instance instead (POST instances/{id}/restart).');
+  request.sendEmpty(202);
 }
 
 /** Runs `POST instances/{id}/{operation}` for terminate, suspend, resume, restart and rewind (any case). Returns false for another operation. */

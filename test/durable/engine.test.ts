@@ -101,6 +101,38 @@ describe('durable engine', () => {
     expect(status?.output).toBe('no longer needed');
   });
 
+  test('rewind re-runs only the failure that failed the instance', async () => {
+    const failed = await run('rewindable', 'rewind-a');
+    expect(failed.runtimeStatus).toBe('Failed');
+    releasedKeys().add('rewind-a');
+
+    expect(harness.engine.rewind(failed.instanceId, 'target is back')).toBe('rewound');
+    const status = await harness.engine.waitForCompletion(failed.instanceId, 10_000);
+
+    expect(status?.runtimeStatus).toBe('Completed');
+    expect(status?.output).toEqual({ handled: 'failure handled', value: 'delivered rewind-a' });
+    expect(callCounts().get('failFirstTime:rewind-a')).toBe(1);
+    expect(callCounts().get('failUntilReleased:rewind-a')).toBe(2);
+  });
+
+  test('rewind goes into a failed sub-orchestration', async () => {
+    const failed = await run('rewindableParent', 'rewind-b', 'rewind-parent');
+    expect(failed.runtimeStatus).toBe('Failed');
+    releasedKeys().add('rewind-b');
+
+    expect(harness.engine.rewind('rewind-parent', 'target is back')).toBe('rewound');
+    const status = await harness.engine.waitForCompletion('rewind-parent', 10_000);
+
+    expect(status?.runtimeStatus).toBe('Completed');
+    expect(status?.output).toEqual({ child: { handled: 'failure handled', value: 'delivered rewind-b' } });
+    expect(harness.engine.getStatus('rewind-parent:child')?.runtimeStatus).toBe('Completed');
+  });
+
+  test('rewind of a completed instance is refused', async () => {
+    const status = await run('sequence', ['Done'], 'rewind-completed');
+    expect(harness.engine.rewind(status.instanceId, 'no reason')).toBe('notFailed');
+  });
+
   test('purge removes instance and history', async () => {
     await run('sequence', ['Purge'], 'purge-me');
     expect(harness.engine.purgeInstance('purge-me')).toBe(1);
@@ -124,6 +156,14 @@ describe('durable engine', () => {
     expect(seen.sort()).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
   });
 });
+
+function releasedKeys(): Set<string> {
+  return (globalThis as unknown as { releasedKeys: Set<string> }).releasedKeys;
+}
+
+function callCounts(): Map<string, number> {
+  return (globalThis as unknown as { callCounts: Map<string, number> }).callCounts;
+}
 
 async function waitFor(condition: () => boolean, timeoutInMilliseconds = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutInMilliseconds;

@@ -502,12 +502,20 @@ describe('Durable Functions management API', () => {
       expect((await waitForStatus(instanceId, ['Running'])).runtimeStatus).toBe('Running');
     });
 
-    it('rewind of a failed instance gives 501', async () => {
+    it('rewind of a failed instance gives 202', async () => {
       const instanceId = uniqueId('rewind');
       await start('failing', instanceId);
       await waitForStatus(instanceId, ['Failed']);
 
-      expect((await management(`instances/${instanceId}/rewind?reason=retry`, { method: 'POST' })).status).toBe(501);
+      expect((await management(`instances/${instanceId}/rewind?reason=retry`, { method: 'POST' })).status).toBe(202);
+    });
+
+    it('rewind of a running instance gives 412', async () => {
+      const instanceId = uniqueId('rewind-running');
+      await start('waitForApproval', instanceId);
+      await waitForStatus(instanceId, ['Running']);
+
+      expect((await management(`instances/${instanceId}/rewind?reason=retry`, { method: 'POST' })).status).toBe(412);
     });
 
     it('unknown operation gives 404', async () => {
