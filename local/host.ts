@@ -216,6 +216,7 @@ async function startWithLogger(
         taskHubName: hostJson.durableTask.hubName,
         maxConcurrentActivityFunctions: hostJson.durableTask.maxConcurrentActivityFunctions,
         maxConcurrentOrchestratorFunctions: hostJson.durableTask.maxConcurrentOrchestratorFunctions,
+        functionTimeoutInMilliseconds: hostJson.functionTimeoutInMilliseconds,
       });
       server.setManagementHandler(createManagementHandler({ engine: parts.engine, hostKey: hostKey.value, logger, maxRequestBodyBytes: environment.maxRequestBodyBytes }));
     } else {

@@ -59,6 +59,8 @@ export interface HostJsonConfig {
   /** Route prefix without leading or trailing slashes. It is empty when routes start at the root. */
   routePrefix: string;
   durableTask: DurableTaskConfig;
+  /** host.json `functionTimeout`; undefined for no limit (absent, or "-1"). */
+  functionTimeoutInMilliseconds: number | undefined;
 }
 
 export interface HostEnvironment {
@@ -237,7 +239,29 @@ export function readHostJson(appRoot: string, env: NodeJS.ProcessEnv = process.e
     filePath: fs.existsSync(filePath) ? filePath : undefined,
     routePrefix,
     durableTask: readDurableTaskConfig(extensions, filePath, env),
+    functionTimeoutInMilliseconds: readFunctionTimeout(content.functionTimeout, filePath),
   };
+}
+
+/**
+ * Parses host.json `functionTimeout`, a .NET TimeSpan such as "00:05:00" or "1.00:00:00"
+ * ([d.]hh:mm:ss[.fff]). "-1" and an absent value mean no limit.
+ */
+export function readFunctionTimeout(value: unknown, filePath: string): number | undefined {
+  if (value === undefined || value === null || value === '-1') {
+    return undefined;
+  }
+  const match = typeof value === 'string' ? /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$/.exec(value.trim()) : null;
+  if (!match) {
+    throw new Error(`${filePath} functionTimeout must be a time span like "00:05:00" ([d.]hh:mm:ss) or "-1", but it is ${describe(value)}.`);
+  }
+  const [, days, hours, minutes, seconds, fraction] = match;
+  const fractionInMilliseconds = fraction ? Math.round(Number(`0.${fraction}`) * 1000) : 0;
+  const totalInMilliseconds = ((Number(days ?? 0) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000 + fractionInMilliseconds;
+  if (totalInMilliseconds <= 0) {
+    throw new Error(`${filePath} functionTimeout must be longer than zero, but it is ${describe(value)}.`);
+  }
+  return totalInMilliseconds;
 }
 
 function readPositiveIntegerVariable(env: NodeJS.ProcessEnv, name: string, defaultValue: number): number {

@@ -22,11 +22,13 @@ export class ActivityRunner {
   #completions: ActivityCompletion[] = [];
   #flushScheduled = false;
   #stopped = false;
+  readonly #timeoutInMilliseconds: number | undefined;
 
-  constructor(context: EngineContext, maxConcurrent: number, onSettled: () => void) {
+  constructor(context: EngineContext, maxConcurrent: number, onSettled: () => void, timeoutInMilliseconds?: number) {
     this.#context = context;
     this.#maxConcurrent = Math.max(1, maxConcurrent);
     this.#onSettled = onSettled;
+    this.#timeoutInMilliseconds = timeoutInMilliseconds;
   }
 
   get runningCount(): number {
@@ -68,7 +70,7 @@ export class ActivityRunner {
       event = historyEvent(EventType.TaskFailed, clock.nowInMilliseconds(), { TaskScheduledId: row.task_id, ...failureFields(failure) });
     } else {
       try {
-        const invocation = await this.#context.invoker.invoke(fn, { triggerData: { json: row.input ?? 'null' } });
+        const invocation = await this.#withTimeout(row.name, this.#context.invoker.invoke(fn, { triggerData: { json: row.input ?? 'null' } }));
         invocationId = invocation.invocationId;
         // A completed activity's result must be JSON text, so undefined becomes "null".
         const result = invocation.result === undefined ? 'null' : JSON.stringify(invocation.result);
@@ -96,6 +98,27 @@ export class ActivityRunner {
       this.#flushScheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /**
+   * Rejects with a timeout error when `work` runs longer than `functionTimeout`. The activity
+   * itself cannot be stopped, so its late result is ignored: only the timeout is recorded.
+   */
+  #withTimeout<T>(name: string, work: Promise<T>): Promise<T> {
+    const timeoutInMilliseconds = this.#timeoutInMilliseconds;
+    if (timeoutInMilliseconds === undefined) {
+      return work;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`Activity "${name}" timed out after ${timeoutInMilliseconds} ms (host.json functionTimeout). Make it faster or raise functionTimeout.`);
+        error.name = 'FunctionTimeoutError';
+        reject(error);
+      }, timeoutInMilliseconds);
+    });
+    work.catch(() => undefined);
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Commits every result that is ready. A result for an instance that ended or restarted meanwhile is dropped. */

@@ -38,6 +38,8 @@ export interface DurableEngineOptions {
   maxConcurrentOrchestratorFunctions: number;
   logger: EngineLogger;
   clock?: Clock;
+  /** host.json `functionTimeout`: an activity that runs longer is reported failed and its late result is discarded. */
+  functionTimeoutInMilliseconds?: number;
 }
 
 /** Maximum wait before the engine looks for due timers again, as a guard against a missed wake-up. */
@@ -88,7 +90,7 @@ export class DurableEngine implements DurableEngineApi {
     };
     const onSettled = () => this.#notifyIdle();
     this.#instances = new KeyedWorkQueue(options.maxConcurrentOrchestratorFunctions, (instanceId) => this.#runInstance(instanceId), onSettled);
-    this.#activities = new ActivityRunner(context, options.maxConcurrentActivityFunctions, onSettled);
+    this.#activities = new ActivityRunner(context, options.maxConcurrentActivityFunctions, onSettled, options.functionTimeoutInMilliseconds);
     this.#entities = new EntityRunner(context, options.maxConcurrentOrchestratorFunctions, onSettled);
   }
 

@@ -14,7 +14,7 @@ export interface InProcessEngine {
 }
 
 /** Loads a fixture app in this process and runs the durable engine over a temporary data folder. */
-export async function startInProcessEngine(appRoot: string, options: { dataDir?: string; clock?: Clock; maxConcurrentActivityFunctions?: number } = {}): Promise<InProcessEngine> {
+export async function startInProcessEngine(appRoot: string, options: { dataDir?: string; clock?: Clock; maxConcurrentActivityFunctions?: number; functionTimeoutInMilliseconds?: number } = {}): Promise<InProcessEngine> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'durable-engine-'));
   const logLines: { message: string; fields: object }[] = [];
   const logger: EngineLogger = {
@@ -33,6 +33,7 @@ export async function startInProcessEngine(appRoot: string, options: { dataDir?:
     maxConcurrentOrchestratorFunctions: 16,
     logger,
     clock: options.clock,
+    functionTimeoutInMilliseconds: options.functionTimeoutInMilliseconds,
   });
   engine.start();
   return { engine, dataDir, logLines, close: () => engine.stop(2_000) };
