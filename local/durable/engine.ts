@@ -9,7 +9,7 @@ import { emptyEngineState, parseEngineState } from './engineState';
 import { formatEntityId } from './entityBatch';
 import { EntityRunner } from './entityRunner';
 import { EventType, failureFields, historyEvent, toFailureDetails, toManagementHistoryEvent, type FailureDetails } from './historyEvents';
-import { listInstances, parseJson, toInstanceStatus } from './instanceQueries';
+import { listEntities, listInstances, parseJson, toInstanceStatus } from './instanceQueries';
 import { KeyedWorkQueue } from './keyedWorkQueue';
 import { runEpisode, type EpisodeOutcome, type OrchestratorState } from './orchestrationEpisode';
 import { planRewind } from './rewind';
@@ -17,6 +17,8 @@ import { EngineStore, type ActivityRow, type InstanceRow } from './store';
 import {
   terminalStatuses,
   type DurableEngineApi,
+  type EntityListFilter,
+  type EntityListPage,
   type EntityStateResult,
   type HistoryEvent,
   type InstanceStatus,
@@ -680,6 +682,10 @@ export class DurableEngine implements DurableEngineApi {
       parent_execution_id: null,
     });
     this.#entities.kick(entityId);
+  }
+
+  listEntities(name: string, filter: EntityListFilter): EntityListPage {
+    return listEntities(this.#store.db, name, filter);
   }
 
   readEntity(name: string, key: string): EntityStateResult {

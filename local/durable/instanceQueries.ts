@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { InstanceRow } from './store';
-import type { InstanceStatus, ListFilter, ListPage } from './types';
+import type { EntityRow, InstanceRow } from './store';
+import type { EntityListFilter, EntityListPage, InstanceStatus, ListFilter, ListPage } from './types';
 
 export function parseJson(text: string | null | undefined): unknown {
   return text === null || text === undefined ? null : JSON.parse(text);
@@ -61,6 +61,48 @@ export function listInstances(db: Database.Database, filter: ListFilter): ListPa
     instances: page.map((row) => toInstanceStatus(row, filter.showInput ?? false)),
     continuationToken: hasMore && last ? encodeContinuationToken(last.created_at, last.instance_id) : undefined,
   };
+}
+
+/** Lists existing entities whose id starts with `@name@`, in key order, with a token for the next page. */
+export function listEntities(db: Database.Database, name: string, filter: EntityListFilter): EntityListPage {
+  const prefix = `@${name.toLowerCase()}@`;
+  const conditions = ['entity_exists = 1', 'substr(entity_id, 1, ?) = ?'];
+  const parameters: (string | number)[] = [prefix.length, prefix];
+  if (filter.lastOperationTimeFrom) {
+    conditions.push('last_modified_at >= ?');
+    parameters.push(filter.lastOperationTimeFrom.getTime());
+  }
+  if (filter.lastOperationTimeTo) {
+    conditions.push('last_modified_at <= ?');
+    parameters.push(filter.lastOperationTimeTo.getTime());
+  }
+  if (filter.continuationToken) {
+    conditions.push('entity_id > ?');
+    parameters.push(decodeEntityToken(filter.continuationToken));
+  }
+  const pageSize = filter.top !== undefined && filter.top > 0 ? filter.top : undefined;
+  const rows = db
+    .prepare<unknown[], EntityRow>(`SELECT * FROM entities WHERE ${conditions.join(' AND ')} ORDER BY entity_id LIMIT ?`)
+    .all(...parameters, pageSize === undefined ? -1 : pageSize + 1);
+  const hasMore = pageSize !== undefined && rows.length > pageSize;
+  const page = hasMore ? rows.slice(0, pageSize) : rows;
+  const last = page[page.length - 1];
+  return {
+    entities: page.map((row) => ({
+      entityId: { name: row.name, key: row.key },
+      lastOperationTime: new Date(row.last_modified_at).toISOString(),
+      ...(filter.fetchState ? { state: parseJson(row.state) } : {}),
+    })),
+    continuationToken: hasMore && last ? Buffer.from(last.entity_id).toString('base64url') : undefined,
+  };
+}
+
+function decodeEntityToken(token: string): string {
+  const entityId = Buffer.from(token, 'base64url').toString('utf8');
+  if (!entityId.startsWith('@')) {
+    throw new RangeError(`Continuation token "${token}" is invalid. Pass the x-ms-continuation-token value of the previous page unchanged.`);
+  }
+  return entityId;
 }
 
 function encodeContinuationToken(createdAt: number, instanceId: string): string {

@@ -49,6 +49,20 @@ export interface ListPage {
   continuationToken?: string;
 }
 
+export interface EntityListFilter {
+  /** Page size; all matching entities when absent. */
+  top?: number;
+  continuationToken?: string;
+  lastOperationTimeFrom?: Date;
+  lastOperationTimeTo?: Date;
+  fetchState?: boolean;
+}
+
+export interface EntityListPage {
+  entities: { entityId: { name: string; key: string }; lastOperationTime: string; state?: unknown }[];
+  continuationToken?: string;
+}
+
 export type StartResult = { created: true; instanceId: string } | { created: false; instanceId: string; reason: string };
 
 export interface EntityStateResult {
@@ -84,6 +98,8 @@ export interface DurableEngineApi {
   purgeInstances(filter: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: RuntimeStatus[] }): number;
   signalEntity(name: string, key: string, operation: string, input: unknown): void;
   readEntity(name: string, key: string): EntityStateResult;
+  /** Lists the existing entities of one entity function, in key order, one page at a time. */
+  listEntities(name: string, filter: EntityListFilter): EntityListPage;
   /** Resolves when the instance reaches a terminal status or the timeout passes. */
   waitForCompletion(instanceId: string, timeoutInMilliseconds: number): Promise<InstanceStatus | undefined>;
 }

@@ -1,5 +1,8 @@
 import type { ManagementRequest } from './managementRequest';
-import { InvalidRequestError } from './queryParameters';
+import type { EntityListPage } from '../durable/types';
+import { InvalidRequestError, readBooleanParameter, readDateParameter, readPositiveIntegerParameter } from './queryParameters';
+
+const continuationTokenHeader = 'x-ms-continuation-token';
 
 /** `entities/{name}/{key}` routes of the management API: read an entity's state and signal an operation. */
 
@@ -45,4 +48,31 @@ export async function signalEntity(request: ManagementRequest, name: string, key
 
   await request.engine.signalEntity(name, toEntityKey(key), operation, input);
   request.sendEmpty(202);
+}
+
+/**
+ * `GET entities/{name}?fetchState=&top=&lastOperationTimeFrom=&lastOperationTimeTo=`: lists the
+ * existing entities of one entity function, one page at a time with the `x-ms-continuation-token`
+ * header. The last page has no token.
+ */
+export async function listEntitiesOfName(request: ManagementRequest, name: string): Promise<void> {
+  const tokenHeader = request.req.headers[continuationTokenHeader];
+  const continuationToken = typeof tokenHeader === 'string' && tokenHeader !== '' ? tokenHeader : undefined;
+  let page: EntityListPage;
+  try {
+    page = await request.engine.listEntities(name, {
+      top: readPositiveIntegerParameter(request.url, 'top'),
+      continuationToken,
+      lastOperationTimeFrom: readDateParameter(request.url, 'lastOperationTimeFrom'),
+      lastOperationTimeTo: readDateParameter(request.url, 'lastOperationTimeTo'),
+      fetchState: readBooleanParameter(request.url, 'fetchState', false),
+    });
+  } catch (error) {
+    // The engine raises RangeError for a token it did not issue.
+    if (error instanceof RangeError) {
+      throw new InvalidRequestError(error.message);
+    }
+    throw error;
+  }
+  request.sendJson(200, page.entities, page.continuationToken ? { [continuationTokenHeader]: page.continuationToken } : {});
 }

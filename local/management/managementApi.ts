@@ -5,7 +5,7 @@ import { problemType, sendProblem } from '../http/problem';
 import { RequestBodyTooLargeError } from '../http/requestBody';
 import type { ManagementRequestHandler } from '../http/server';
 import { keyMatches } from '../keys';
-import { readEntityState, signalEntity } from './entityRoutes';
+import { listEntitiesOfName, readEntityState, signalEntity } from './entityRoutes';
 import { getInstanceStatus, listInstances, purgeInstance, purgeInstances, raiseEvent, runInstanceOperation } from './instanceRoutes';
 import { ManagementRequest, type ManagementApiOptions } from './managementRequest';
 import { startOrchestration } from './orchestratorRoutes';
@@ -61,7 +61,7 @@ async function routeInstances(request: ManagementRequest, rest: string[]): Promi
 async function routeEntities(request: ManagementRequest, rest: string[]): Promise<boolean> {
   const method = request.req.method;
   if (rest.length === 1 && method === 'GET') {
-    request.sendProblem(501, 'entity-listing-not-supported', 'Entity listing not supported', 'The local host does not list entities. Read one entity with GET entities/{name}/{key}.');
+    await listEntitiesOfName(request, rest[0]);
     return true;
   }
   if (rest.length !== 2) {

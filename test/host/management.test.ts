@@ -591,6 +591,35 @@ describe('Durable Functions management API', () => {
       expect(await response.json()).toBe(4);
     });
 
+    it('entity listing pages with continuation token', async () => {
+      const keys = [uniqueId('listed-a'), uniqueId('listed-b'), uniqueId('listed-c')];
+      for (const key of keys) {
+        await management(`entities/counter/${key}?op=add`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } });
+      }
+      const listedKeys = async (): Promise<string[]> => {
+        const found: string[] = [];
+        let token: string | null = null;
+        for (let page = 0; page < 50; page++) {
+          const response: Response = await management('entities/counter?top=2&fetchState=true', token ? { headers: { 'x-ms-continuation-token': token } } : {});
+          const entities = (await response.json()) as { entityId: { key: string }; state: number }[];
+          found.push(...entities.map((entity) => entity.entityId.key));
+          token = response.headers.get('x-ms-continuation-token');
+          if (!token) {
+            break;
+          }
+        }
+        return found;
+      };
+      let found = await listedKeys();
+      for (let attempt = 0; attempt < 100 && !keys.every((key) => found.includes(key)); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        found = await listedKeys();
+      }
+
+      expect(keys.every((key) => found.includes(key))).toBe(true);
+      expect(new Set(found).size).toBe(found.length);
+    });
+
     it('unknown entity key gives 404', async () => {
       expect((await management(`entities/counter/${uniqueId('missing')}`)).status).toBe(404);
     });
