@@ -247,6 +247,15 @@ describe('Durable Functions management API', () => {
       expect((await start('waitForApproval', instanceId)).status).toBe(409);
     });
 
+    it('concurrent starts of one id create one instance', async () => {
+      const instanceId = uniqueId('concurrent');
+      const responses = await Promise.all(Array.from({ length: 10 }, () => start('waitForApproval', instanceId)));
+      const statuses = responses.map((response) => response.status).sort();
+
+      expect(statuses.filter((status) => status === 202)).toHaveLength(1);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(9);
+    });
+
     it('completed instance id is started again', async () => {
       const instanceId = uniqueId('replace');
       await start('helloSequence', instanceId, ['E']);
