@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ActionType, numberActions, retryDelayInMilliseconds, type OrchestratorAction } from './actions';
 import { type EngineState, type RetryProgress } from './engineState';
 import { EventType, historyEvent, schedulingEventTypes, type FailureDetails } from './historyEvents';
+import { findReplayDivergence } from './replayCheck';
 import type { HistoryEvent, RuntimeStatus } from './types';
 
 /** Decisions of one episode, which the engine applies in a single transaction. */
@@ -135,15 +136,16 @@ export async function runEpisode(input: EpisodeInput): Promise<EpisodeOutcome> {
   const { state: orchestratorState, failure } = await input.runOrchestrator(fullHistory);
   outcome.customStatus = orchestratorState.customStatus;
 
+  const numbered = numberActions(orchestratorState.actions ?? [], state.reservedTaskIds);
+  const divergence = findReplayDivergence(fullHistory, numbered);
+  // An orchestrator that threw stopped early, so tasks it did not reach are expected to be missing.
+  if (divergence && !(failure && divergence.actual === 'nothing')) {
+    return failEpisode(outcome, { ErrorType: 'NonDeterministicOrchestrationError', ErrorMessage: divergence.message }, now);
+  }
   if (failure) {
-    outcome.runtimeStatus = 'Failed';
-    outcome.failure = failure;
-    outcome.output = failure.ErrorMessage;
-    outcome.newHistory.push(historyEvent(EventType.ExecutionFailed, now, { Reason: failure.ErrorMessage, FailureDetails: failure }));
-    return outcome;
+    return failEpisode(outcome, failure, now);
   }
 
-  const numbered = numberActions(orchestratorState.actions ?? [], state.reservedTaskIds);
   const alreadyScheduled = new Set<number>();
   for (const event of fullHistory) {
     if (schedulingEventTypes.has(event.EventType)) {
@@ -163,11 +165,7 @@ export async function runEpisode(input: EpisodeInput): Promise<EpisodeOutcome> {
     }
     const unsupported = applyNewAction(outcome, action, taskId, input.instanceId, now);
     if (unsupported) {
-      outcome.runtimeStatus = 'Failed';
-      outcome.failure = unsupported;
-      outcome.output = unsupported.ErrorMessage;
-      outcome.newHistory.push(historyEvent(EventType.ExecutionFailed, now, { Reason: unsupported.ErrorMessage, FailureDetails: unsupported }));
-      return outcome;
+      return failEpisode(outcome, unsupported, now);
     }
   }
 
@@ -180,6 +178,14 @@ export async function runEpisode(input: EpisodeInput): Promise<EpisodeOutcome> {
     outcome.output = orchestratorState.output;
     outcome.newHistory.push(historyEvent(EventType.ExecutionCompleted, now, { Result: JSON.stringify(orchestratorState.output ?? null) }));
   }
+  return outcome;
+}
+
+function failEpisode(outcome: EpisodeOutcome, failure: FailureDetails, now: number): EpisodeOutcome {
+  outcome.runtimeStatus = 'Failed';
+  outcome.failure = failure;
+  outcome.output = failure.ErrorMessage;
+  outcome.newHistory.push(historyEvent(EventType.ExecutionFailed, now, { Reason: failure.ErrorMessage, FailureDetails: failure }));
   return outcome;
 }
 

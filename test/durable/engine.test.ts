@@ -133,6 +133,21 @@ describe('durable engine', () => {
     expect(harness.engine.rewind(status.instanceId, 'no reason')).toBe('notFailed');
   });
 
+  test('changed orchestrator code fails with the divergence', async () => {
+    harness.engine.startOrchestration('changingCode', 'nondeterministic-1', null);
+    await waitFor(() => harness.engine.getStatus('nondeterministic-1', { showHistory: true })?.historyEvents?.some((event) => event.EventType === 'TaskCompleted') === true);
+    (globalThis as unknown as { codeVariant: string }).codeVariant = 'new';
+
+    harness.engine.raiseEvent('nondeterministic-1', 'go', null);
+    const status = await harness.engine.waitForCompletion('nondeterministic-1', 10_000);
+    (globalThis as unknown as { codeVariant: string }).codeVariant = 'old';
+
+    expect(status?.runtimeStatus).toBe('Failed');
+    expect(String(status?.output)).toContain('Orchestration replay diverged at history position');
+    expect(String(status?.output)).toContain('activity "greet"');
+    expect(String(status?.output)).toContain('activity "double"');
+  });
+
   test('purge removes instance and history', async () => {
     await run('sequence', ['Purge'], 'purge-me');
     expect(harness.engine.purgeInstance('purge-me')).toBe(1);
