@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { adminFunctionsPathSegments, createAdminInvocationHandler } from './admin/adminInvocation';
 import type { DurableEngine, DurableEngineOptions } from './durable/engine';
+import { createEventGridTopicHandler, eventGridTopicPath, eventGridTopicPathSegments } from './eventGrid/topicEndpoint';
 import { FunctionInvoker } from './functionsCore/invoker';
 import { loadApp } from './functionsCore/loadApp';
 import type { FunctionRegistry, HookName } from './functionsCore/registry';
@@ -11,6 +13,8 @@ import { createCoreLogSink, createHostLogger, createInvocationLogSink, logCaught
 import { configureLoopbackEnvironment, toDurableClientTypedData } from './management/clientBinding';
 import { createManagementHandler } from './management/managementApi';
 import { applyLocalSettings, readHostEnvironment, readHostJson, type HostEnvironment, type HostJsonConfig, type LocalSettingsResult } from './settings';
+import { readTimerFunction } from './timer/timerFunction';
+import { TimerScheduler } from './timer/timerScheduler';
 
 /**
  * Starts and stops the local host: settings, the app, the data folder, the host key, the HTTP
@@ -49,7 +53,7 @@ export interface RunningHost {
 
 const durableTriggerTypes = ['orchestrationtrigger', 'activitytrigger', 'entitytrigger'];
 const durableClientBindingTypes = ['durableclient', 'orchestrationclient'];
-const servedTriggerTypes = ['httptrigger', ...durableTriggerTypes];
+const servedTriggerTypes = ['httptrigger', 'timertrigger', 'eventgridtrigger', ...durableTriggerTypes];
 
 function usesDurableFunctions(registry: FunctionRegistry): boolean {
   return [...registry.functions.values()].some(
@@ -88,6 +92,9 @@ function logRegistrations(logger: HostLogger, registry: FunctionRegistry, routeT
   for (const conflict of routeTable.findConflicts()) {
     logger.warn(conflict, 'two functions have the same route and method; only the served one receives requests');
   }
+  for (const fn of registry.functionsWithTrigger('eventGridTrigger')) {
+    logger.info({ functionName: fn.name, path: eventGridTopicPath }, 'Event Grid function registered');
+  }
   for (const fn of registry.functions.values()) {
     if (!servedTriggerTypes.includes(fn.trigger.type.toLowerCase())) {
       logger.warn({ functionName: fn.name, triggerType: fn.trigger.type }, 'function not run: the local host has no runner for its trigger type');
@@ -117,17 +124,25 @@ interface HostParts {
   registry: FunctionRegistry;
   server: HostHttpServer;
   engine: DurableEngine | undefined;
+  timerScheduler: TimerScheduler | undefined;
 }
 
 function createStop(parts: HostParts): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    const { logger, server, engine, environment } = parts;
+    const { logger, server, engine, environment, timerScheduler } = parts;
     const startTime = Date.now();
     logger.info({ activeRequests: server.activeRequestCount, gracePeriodMs: environment.shutdownGracePeriodMs }, 'host stopping');
     server.beginStopping();
-    if (!(await server.waitForIdle(environment.shutdownGracePeriodMs))) {
+    const [requestsFinished, timerRunsFinished] = await Promise.all([
+      server.waitForIdle(environment.shutdownGracePeriodMs),
+      timerScheduler ? timerScheduler.stop(environment.shutdownGracePeriodMs) : true,
+    ]);
+    if (!requestsFinished) {
       logger.warn({ activeRequests: server.activeRequestCount }, 'grace period ended with requests still running, so their connections are closed');
+    }
+    if (!timerRunsFinished) {
+      logger.warn({}, 'grace period ended with timer functions still running; the host stops without waiting for them');
     }
     if (engine) {
       const remainingMs = Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime));
@@ -153,7 +168,8 @@ function createStop(parts: HostParts): () => Promise<void> {
  * It reads local.settings.json and host.json, loads the app, and creates the data folder and the
  * host key, runs the app's appStart hooks and, when the app has durable functions, opens
  * `<dataDir>/durable.db` and provides the `durableClient` binding. Only then it listens on
- * 127.0.0.1 and, before serving the first request, starts the engine's recovery.
+ * 127.0.0.1 and, before serving the first request, starts the engine's recovery. Timer schedules
+ * start once the host is ready. An invalid timer schedule stops the start with an error.
  */
 export async function startHost(options: StartHostOptions): Promise<RunningHost> {
   const appRoot = path.resolve(options.appRoot);
@@ -184,6 +200,7 @@ async function startWithLogger(
   const registry = await loadFunctionsApp(appRoot, logger);
   const invoker = new FunctionInvoker(registry, createInvocationLogSink(logger));
   const routeTable = new RouteTable(registry.functionsWithTrigger('httpTrigger'), hostJson.routePrefix);
+  const timerFunctions = registry.functionsWithTrigger('timerTrigger').map((fn) => readTimerFunction(fn));
   logRegistrations(logger, registry, routeTable, hostJson);
 
   const dataDir = path.resolve(options.dataDir);
@@ -199,7 +216,16 @@ async function startWithLogger(
     routeTable,
     routePrefix: hostJson.routePrefix,
   });
-  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined };
+  const timerScheduler = timerFunctions.length > 0 ? new TimerScheduler(timerFunctions, { invoker, logger }) : undefined;
+  server.addHostEndpoint(
+    eventGridTopicPathSegments,
+    createEventGridTopicHandler({ invoker, logger, functions: registry.functionsWithTrigger('eventGridTrigger'), hostKey: hostKey.value, maxRequestBodyBytes: environment.maxRequestBodyBytes }),
+  );
+  server.addHostEndpoint(
+    adminFunctionsPathSegments,
+    createAdminInvocationHandler({ invoker, logger, registry, timerScheduler, hostKey: hostKey.value, maxRequestBodyBytes: environment.maxRequestBodyBytes }),
+  );
+  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined, timerScheduler };
   let port = 0;
   try {
     await runAppHooks(registry, 'appStart', appRoot);
@@ -234,8 +260,10 @@ async function startWithLogger(
         logger.info({ databasePath: path.join(dataDir, 'durable.db'), taskHubName: hostJson.durableTask.hubName }, 'durable engine started');
       }
       server.markReady();
+      timerScheduler?.start();
     });
   } catch (error) {
+    await timerScheduler?.stop(0);
     await parts.engine?.stop(0);
     await server.close();
     throw error;

@@ -168,10 +168,11 @@ function readPositiveInteger(section: Record<string, unknown>, name: string, def
 }
 
 /**
- * Resolves an app setting reference such as `%TASK_HUB%`, which host.json allows for the task
- * hub name, from `env`.
+ * Resolves an app setting reference such as `%TASK_HUB%` from `env`. host.json allows one for
+ * the task hub name, and timer triggers allow one for their schedule. Other values are returned
+ * unchanged.
  */
-function resolveSettingReference(value: string, location: string, env: NodeJS.ProcessEnv): string {
+export function resolveSettingReference(value: string, location: string, env: NodeJS.ProcessEnv): string {
   const reference = /^%([^%]+)%$/.exec(value);
   if (!reference) {
     return value;

@@ -7,15 +7,18 @@ import type { RouteTable } from './routeTable';
 
 /**
  * The local host's HTTP server on 127.0.0.1: HTTP-triggered functions under the route prefix,
- * the Durable Functions management API under `/runtime/webhooks/durabletask/`, and a health
- * endpoint. It responds with 503 while the host starts and, except for the management API, while
- * it stops.
+ * the Durable Functions management API under `/runtime/webhooks/durabletask/`, the host's own
+ * endpoints (such as the Event Grid topic and the admin API), and a health endpoint. It responds
+ * with 503 while the host starts and, except for the management API, while it stops.
  */
 
 export type HostState = 'starting' | 'ready' | 'stopping';
 
 /** Serves one management API request. `pathSegments` are the decoded segments after `/runtime/webhooks/durabletask`. */
 export type ManagementRequestHandler = (req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]) => Promise<void>;
+
+/** Serves one request to a host endpoint. `pathSegments` are the decoded segments after the endpoint's path. */
+export type HostEndpointHandler = (req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]) => Promise<void>;
 
 export interface HostHttpServerOptions extends FunctionRequestOptions {
   routeTable: RouteTable;
@@ -74,6 +77,7 @@ export class HostHttpServer {
   readonly #server: http.Server;
   readonly #healthPathSegments: string[];
   #management: ManagementRequestHandler | undefined;
+  readonly #hostEndpoints: { pathSegments: string[]; handler: HostEndpointHandler }[] = [];
   #state: HostState = 'starting';
   #activeRequests = 0;
   #idleListeners = new Set<() => void>();
@@ -95,6 +99,15 @@ export class HostHttpServer {
   /** Sets the handler of the management API. Without one, its paths respond with 404. */
   setManagementHandler(handler: ManagementRequestHandler): void {
     this.#management = handler;
+  }
+
+  /**
+   * Serves the paths that start with `pathSegments` (compared case-insensitively) with `handler`
+   * while the host is ready. They take precedence over function routes, so that an app with an
+   * empty route prefix cannot hide them.
+   */
+  addHostEndpoint(pathSegments: string[], handler: HostEndpointHandler): void {
+    this.#hostEndpoints.push({ pathSegments: pathSegments.map((segment) => segment.toLowerCase()), handler });
   }
 
   /**
@@ -194,6 +207,16 @@ export class HostHttpServer {
 
     if (this.#state !== 'starting' && startsWithSegments(pathSegments, managementPathSegments)) {
       await this.#handleManagement(req, res, url, pathSegments.slice(managementPathSegments.length));
+      return;
+    }
+
+    const hostEndpoint = this.#hostEndpoints.find((endpoint) => startsWithSegments(pathSegments, endpoint.pathSegments));
+    if (hostEndpoint) {
+      if (this.#state !== 'ready') {
+        this.#sendUnavailable(res, false);
+        return;
+      }
+      await hostEndpoint.handler(req, res, url, pathSegments.slice(hostEndpoint.pathSegments.length));
       return;
     }
 
