@@ -18,6 +18,8 @@ export class ActivityRunner {
   readonly #maxConcurrent: number;
   readonly #onSettled: () => void;
   readonly #queue: ActivityRow[] = [];
+  /** Activities queued or running per instance, whose results are not committed yet. */
+  readonly #outstanding = new Map<string, number>();
   #running = 0;
   #completions: ActivityCompletion[] = [];
   #flushScheduled = false;
@@ -38,6 +40,7 @@ export class ActivityRunner {
   /** Queues activities whose rows are committed; call `pump` after the transaction. */
   enqueue(row: ActivityRow): void {
     this.#queue.push(row);
+    this.#outstanding.set(row.instance_id, (this.#outstanding.get(row.instance_id) ?? 0) + 1);
   }
 
   stop(): void {
@@ -130,8 +133,16 @@ export class ActivityRunner {
     if (completions.length === 0 || !store.db.open) {
       return;
     }
+    for (const { row } of completions) {
+      const left = (this.#outstanding.get(row.instance_id) ?? 1) - 1;
+      if (left > 0) {
+        this.#outstanding.set(row.instance_id, left);
+      } else {
+        this.#outstanding.delete(row.instance_id);
+      }
+    }
     const touched = new Set<string>();
-    store.db.transaction(() => {
+    const write = () => {
       for (const { row, event } of completions) {
         store.statements.deleteActivity.run(row.id);
         const instance = store.getInstance(row.instance_id);
@@ -141,9 +152,14 @@ export class ActivityRunner {
         store.insertInbox(row.instance_id, row.execution_id, event, 0);
         touched.add(row.instance_id);
       }
-    })();
-    for (const instanceId of touched) {
-      this.#context.kickInstanceSoon(instanceId);
+    };
+    if (this.#stopped) {
+      store.db.transaction(write)();
+      return;
     }
+    this.#context.committer.commit(write).then(
+      () => touched.forEach((instanceId) => this.#context.kickAfterActivityResults(instanceId, this.#outstanding.get(instanceId) ?? 0)),
+      (error: unknown) => this.#context.logger.error({ err: error, results: completions.length }, 'activity results could not be committed; the activities run again after a restart'),
+    );
   }
 }

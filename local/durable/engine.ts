@@ -9,6 +9,7 @@ import { emptyEngineState, parseEngineState } from './engineState';
 import { formatEntityId } from './entityBatch';
 import { EntityRunner } from './entityRunner';
 import { EventType, failureFields, historyEvent, toFailureDetails, toManagementHistoryEvent, type FailureDetails } from './historyEvents';
+import { GroupCommitter } from './groupCommit';
 import { listEntities, listInstances, parseJson, toInstanceStatus } from './instanceQueries';
 import { KeyedWorkQueue } from './keyedWorkQueue';
 import { runEpisode, type EpisodeOutcome, type OrchestratorState } from './orchestrationEpisode';
@@ -46,6 +47,8 @@ export interface DurableEngineOptions {
 
 /** Maximum wait before the engine looks for due timers again, as a guard against a missed wake-up. */
 const maxWakeDelayInMilliseconds = 1_000;
+/** Maximum delay of an episode that waits for more activity results of the same instance. */
+const maxResultBatchingDelayInMilliseconds = 250;
 const outOfProcDataLabel = '\n\n$OutOfProcData$:';
 
 function isTerminal(status: RuntimeStatus): boolean {
@@ -66,6 +69,10 @@ export class DurableEngine implements DurableEngineApi {
   readonly #logger: EngineLogger;
   readonly #clock: Clock;
   readonly #instances: KeyedWorkQueue;
+  readonly #committer: GroupCommitter;
+  /** Duration of each instance's last episode, which sets how long its next one may wait for more results. */
+  readonly #lastEpisodeDurations = new Map<string, number>();
+  readonly #delayedKicks = new Map<string, NodeJS.Timeout>();
   readonly #activities: ActivityRunner;
   readonly #entities: EntityRunner;
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -82,6 +89,7 @@ export class DurableEngine implements DurableEngineApi {
     this.#invoker = options.invoker;
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
+    this.#committer = new GroupCommitter(this.#store.db);
     const context: EngineContext = {
       store: this.#store,
       invoker: this.#invoker,
@@ -89,6 +97,8 @@ export class DurableEngine implements DurableEngineApi {
       clock: this.#clock,
       findFunction: (name, triggerType) => this.#findFunction(name, triggerType),
       kickInstanceSoon: (instanceId) => this.#kickInstanceSoon(instanceId),
+      kickAfterActivityResults: (instanceId, outstandingActivities) => this.#kickAfterActivityResults(instanceId, outstandingActivities),
+      committer: this.#committer,
     };
     const onSettled = () => this.#notifyIdle();
     this.#instances = new KeyedWorkQueue(options.maxConcurrentOrchestratorFunctions, (instanceId) => this.#runInstance(instanceId), onSettled);
@@ -127,7 +137,9 @@ export class DurableEngine implements DurableEngineApi {
       }
     });
     await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, gracePeriodInMilliseconds).unref())]);
+    this.#delayedKicks.forEach((timer) => clearTimeout(timer));
     this.#activities.flush();
+    this.#committer.flush();
     this.#store.db.close();
   }
 
@@ -211,7 +223,7 @@ export class DurableEngine implements DurableEngineApi {
         })
       : undefined;
 
-    this.#store.db.transaction(() => {
+    await this.#committer.commit(() => {
       const latest = this.#store.getInstance(instanceId);
       if (!latest || latest.execution_id !== row.execution_id || isTerminal(latest.runtime_status) || latest.runtime_status === 'Suspended') {
         return;
@@ -228,15 +240,17 @@ export class DurableEngine implements DurableEngineApi {
         return;
       }
       this.#applyOutcome(latest, history.length, outcome, now);
-    })();
+    });
 
+    const durationInMilliseconds = performance.now() - startedAt;
+    this.#lastEpisodeDurations.set(instanceId, durationInMilliseconds);
     if (outcome) {
       this.#logger.info(
         {
           functionName: row.name,
           triggerType: 'orchestrationTrigger',
           instanceId,
-          durationInMilliseconds: Math.round(performance.now() - startedAt),
+          durationInMilliseconds: Math.round(durationInMilliseconds),
           outcome: outcome.failure ? 'failed' : 'succeeded',
           runtimeStatus: outcome.runtimeStatus,
           ...(outcome.failure ? { error: outcome.failure.ErrorMessage } : {}),
@@ -435,6 +449,37 @@ export class DurableEngine implements DurableEngineApi {
     } catch (nested) {
       this.#logger.error({ instanceId, err: nested }, 'could not record the engine failure of an instance');
     }
+  }
+
+  /**
+   * Runs an episode for new activity results. While the instance still waits for other
+   * activities, the episode is delayed by up to four times the last episode's duration (at most
+   * `maxResultBatchingDelayInMilliseconds`), so that more results arrive with it. Every episode
+   * replays the whole history, so without the delay a fan-out whose results trickle in would cost
+   * O(N^2).
+   */
+  #kickAfterActivityResults(instanceId: string, outstandingActivities: number): void {
+    if (outstandingActivities === 0) {
+      clearTimeout(this.#delayedKicks.get(instanceId));
+      this.#delayedKicks.delete(instanceId);
+      this.#instances.kick(instanceId);
+      return;
+    }
+    if (this.#delayedKicks.has(instanceId)) {
+      return;
+    }
+    const lastDuration = this.#lastEpisodeDurations.get(instanceId) ?? 0;
+    const delay = Math.min(maxResultBatchingDelayInMilliseconds, lastDuration * 4);
+    if (delay < 1) {
+      this.#instances.kick(instanceId);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#delayedKicks.delete(instanceId);
+      this.#instances.kick(instanceId);
+    }, delay);
+    timer.unref();
+    this.#delayedKicks.set(instanceId, timer);
   }
 
   /** Runs an instance after the current transaction commits. */

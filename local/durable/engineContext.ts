@@ -1,6 +1,7 @@
 import type { FunctionInvoker } from '../functionsCore/invoker';
 import type { RegisteredFunction } from '../functionsCore/registry';
 import type { Clock } from './clock';
+import type { GroupCommitter } from './groupCommit';
 import type { EngineStore } from './store';
 
 /** The subset of a pino logger the engine writes to. */
@@ -20,4 +21,8 @@ export interface EngineContext {
   findFunction(name: string, triggerType: string): RegisteredFunction | undefined;
   /** Runs an episode of the instance once the current transaction has committed. */
   kickInstanceSoon(instanceId: string): void;
+  /** Runs an episode for committed activity results, possibly after a short wait for more of them. */
+  kickAfterActivityResults(instanceId: string, outstandingActivities: number): void;
+  /** Shares transactions between episodes and results that are ready together. */
+  committer: GroupCommitter;
 }

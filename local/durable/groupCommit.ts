@@ -1,0 +1,66 @@
+import type Database from 'better-sqlite3';
+
+interface CommitJob {
+  work: () => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Commits the state changes that are ready in the same event-loop turn in one transaction, so
+ * that many episodes and activity results share one fsync. Each change runs in its own savepoint:
+ * one that throws is rolled back and reported to its caller alone, and the others commit.
+ */
+export class GroupCommitter {
+  readonly #db: Database.Database;
+  #pending: CommitJob[] = [];
+  #scheduled = false;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Runs `work` inside the next shared transaction and resolves once that transaction has committed. */
+  commit(work: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ work, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every pending change now. */
+  flush(): void {
+    this.#scheduled = false;
+    const jobs = this.#pending;
+    this.#pending = [];
+    if (jobs.length === 0) {
+      return;
+    }
+    const failures = new Map<CommitJob, unknown>();
+    try {
+      this.#db.transaction(() => {
+        for (const job of jobs) {
+          try {
+            // A nested transaction function runs as a savepoint.
+            this.#db.transaction(job.work)();
+          } catch (error) {
+            failures.set(job, error);
+          }
+        }
+      })();
+    } catch (error) {
+      jobs.forEach((job) => job.reject(error));
+      return;
+    }
+    for (const job of jobs) {
+      if (failures.has(job)) {
+        job.reject(failures.get(job));
+      } else {
+        job.resolve();
+      }
+    }
+  }
+}
