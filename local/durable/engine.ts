@@ -223,6 +223,7 @@ export class DurableEngine implements DurableEngineApi {
         })
       : undefined;
 
+    const scheduledActivities: ActivityRow[] = [];
     await this.#committer.commit(() => {
       const latest = this.#store.getInstance(instanceId);
       if (!latest || latest.execution_id !== row.execution_id || isTerminal(latest.runtime_status) || latest.runtime_status === 'Suspended') {
@@ -239,11 +240,17 @@ export class DurableEngine implements DurableEngineApi {
         this.#completeInstance(latest, 'Failed', failure.ErrorMessage, failure, [historyEvent(EventType.ExecutionFailed, now, { Reason: failure.ErrorMessage })]);
         return;
       }
-      this.#applyOutcome(latest, history.length, outcome, now);
+      this.#applyOutcome(latest, history.length, outcome, now, scheduledActivities);
     });
+    // Queued only now: a change that rolled back must not run activities.
+    scheduledActivities.forEach((activity) => this.#activities.enqueue(activity));
 
     const durationInMilliseconds = performance.now() - startedAt;
-    this.#lastEpisodeDurations.set(instanceId, durationInMilliseconds);
+    if (outcome && !isTerminal(outcome.runtimeStatus)) {
+      this.#lastEpisodeDurations.set(instanceId, durationInMilliseconds);
+    } else {
+      this.#lastEpisodeDurations.delete(instanceId);
+    }
     if (outcome) {
       this.#logger.info(
         {
@@ -291,7 +298,7 @@ export class DurableEngine implements DurableEngineApi {
     }
   }
 
-  #applyOutcome(row: InstanceRow, historyLength: number, outcome: EpisodeOutcome, now: number): void {
+  #applyOutcome(row: InstanceRow, historyLength: number, outcome: EpisodeOutcome, now: number, scheduledActivities: ActivityRow[]): void {
     const statements = this.#store.statements;
     const instanceId = row.instance_id;
     const customStatus = outcome.customStatus === undefined ? null : JSON.stringify(outcome.customStatus);
@@ -323,7 +330,7 @@ export class DurableEngine implements DurableEngineApi {
     }
     for (const activity of outcome.activities) {
       const result = statements.insertActivity.run(instanceId, row.execution_id, activity.taskId, activity.name, activity.input ?? null);
-      this.#activities.enqueue({
+      scheduledActivities.push({
         id: Number(result.lastInsertRowid),
         instance_id: instanceId,
         execution_id: row.execution_id,
