@@ -712,9 +712,13 @@ export class DurableEngine implements DurableEngineApi {
   }
 
   purgeInstances(filter: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: RuntimeStatus[] }): number {
+    // Only instances in a terminal status are purged, whatever the filter names.
     const statuses = (filter.runtimeStatus && filter.runtimeStatus.length > 0 ? filter.runtimeStatus : terminalStatuses).filter(isTerminal);
-    const page = this.listInstances({ runtimeStatus: statuses, createdTimeFrom: filter.createdTimeFrom, createdTimeTo: filter.createdTimeTo });
+    if (statuses.length === 0) {
+      return 0;
+    }
     return this.#store.db.transaction(() => {
+      const page = this.listInstances({ runtimeStatus: statuses, createdTimeFrom: filter.createdTimeFrom, createdTimeTo: filter.createdTimeTo });
       for (const instance of page.instances) {
         this.#store.deleteInstanceData(instance.instanceId);
       }

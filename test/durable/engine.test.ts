@@ -148,6 +148,27 @@ describe('durable engine', () => {
     expect(String(status?.output)).toContain('activity "double"');
   });
 
+  test('purge by running status deletes nothing', async () => {
+    harness.engine.startOrchestration('approval', 'purge-running', null);
+    await waitFor(() => harness.engine.getStatus('purge-running')?.runtimeStatus === 'Running');
+
+    const deleted = harness.engine.purgeInstances({ createdTimeFrom: new Date(0), runtimeStatus: ['Running', 'Suspended'] });
+
+    expect(deleted).toBe(0);
+    expect(harness.engine.getStatus('purge-running')?.runtimeStatus).toBe('Running');
+  });
+
+  test('purge by filter keeps running instances', async () => {
+    harness.engine.startOrchestration('approval', 'purge-running-2', null);
+    await waitFor(() => harness.engine.getStatus('purge-running-2')?.runtimeStatus === 'Running');
+    await run('sequence', ['Old'], 'purge-completed');
+
+    harness.engine.purgeInstances({ createdTimeFrom: new Date(0) });
+
+    expect(harness.engine.getStatus('purge-completed')).toBeUndefined();
+    expect(harness.engine.getStatus('purge-running-2')?.runtimeStatus).toBe('Running');
+  });
+
   test('purge removes instance and history', async () => {
     await run('sequence', ['Purge'], 'purge-me');
     expect(harness.engine.purgeInstance('purge-me')).toBe(1);
