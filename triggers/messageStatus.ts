@@ -42,7 +42,8 @@ export async function readMessageStatus(
   }
 
   const orchestration = await readOrchestration(reader, messageId, dependencies);
-  const outcome = outcomeOf(orchestration);
+  const audit = dependencies.trackingStore.listAudit(messageId);
+  const outcome = orchestration.runtimeStatus === undefined ? outcomeFromAudit(audit.map((entry) => entry.step)) : outcomeOf(orchestration);
   const body = {
     messageId: message.messageId,
     connectorId: message.connectorId,
@@ -51,6 +52,7 @@ export async function readMessageStatus(
     sizeInBytes: message.sizeInBytes ?? null,
     sha256: message.sha256 ?? null,
     contentType: message.contentType ?? null,
+    contentEncoding: message.contentEncoding ?? null,
     runtimeStatus: orchestration.runtimeStatus ?? null,
     stage: stageOf(orchestration.customStatus),
     outcome,
@@ -59,7 +61,7 @@ export async function readMessageStatus(
     entityKey: message.entity?.key ?? null,
     entityVersion: message.entity?.version ?? null,
     destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId), outcome),
-    audit: dependencies.trackingStore.listAudit(messageId).map(({ at, step, key, detail }) => ({ at, step, key, detail })),
+    audit: audit.map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
 }
@@ -96,6 +98,20 @@ function outcomeOf(orchestration: OrchestrationView): MessageOutcome {
     default:
       return 'pending';
   }
+}
+
+/**
+ * Derives the outcome from the audit trail when the orchestration's status is gone, for example
+ * after an operator purged its history: the final audit steps outlive the instance.
+ */
+function outcomeFromAudit(steps: string[]): MessageOutcome {
+  if (steps.includes('completed')) {
+    return 'delivered';
+  }
+  if (steps.includes('stale')) {
+    return 'stale';
+  }
+  return steps.includes('failed') ? 'failed' : 'pending';
 }
 
 function stageOf(customStatus: unknown): string | null {

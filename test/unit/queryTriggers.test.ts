@@ -111,6 +111,16 @@ describe('readMessageStatus', () => {
     expect(body.outcome).toBe('pending');
   });
 
+  test('purged instance takes outcome from audit', async () => {
+    dependencies.trackingStore.appendAudit({ messageId, at: testNow.toISOString(), step: 'completed', detail: { outcome: 'delivered' } });
+    const reader = readerReturning(new Error('DurableClient error: Durable Functions extension replied with HTTP 404 response.'));
+
+    const body = bodyOf(await readMessageStatus(messageId, reader, dependencies));
+
+    expect(body.runtimeStatus).toBeNull();
+    expect(body.outcome).toBe('delivered');
+  });
+
   test('unknown message id gets 404', async () => {
     const response = await readMessageStatus('orders-ffffffffffffffffffffffffffffffff', readerReturning({ runtimeStatus: 'Running' }), dependencies);
 
