@@ -113,7 +113,8 @@ function validateEventGridEvent(value: unknown, index: number): TopicEvent {
     }
   }
   const id = requireNonEmptyString(value, 'id', label, hint);
-  requireNonEmptyString(value, 'subject', label, hint);
+  // Event Grid's own subscription validation event has an empty subject, so "" is valid.
+  requireOptionalString(value, 'subject', label);
   const eventType = requireNonEmptyString(value, 'eventType', label, hint);
   const eventTime = requireNonEmptyString(value, 'eventTime', label, hint);
   if (!isDateTime(eventTime, isoDateTimePattern)) {

@@ -318,6 +318,7 @@ describe('Event Grid topic', () => {
     it('validation event returns the validation code', async () => {
       const event = eventGridEvent('eg-validation-1', {
         eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+        subject: '',
         data: { validationCode: '512d38b6-c7b8-40c8-89fe-f46f9e9622b6', validationUrl: 'https://example.invalid/validate' },
       });
 
