@@ -635,7 +635,7 @@ export class DurableEngine implements DurableEngineApi {
   rewind(instanceId: string, reason: string): 'rewound' | 'notFound' | 'notFailed' {
     const queuedActivities: ActivityRow[] = [];
     const rewound: string[] = [];
-    const result = this.#store.db.transaction(() => this.#rewindInTransaction(instanceId, queuedActivities, rewound))();
+    const result = this.#store.db.transaction(() => this.#rewindInTransaction(instanceId, reason, queuedActivities, rewound))();
     for (const row of queuedActivities) {
       this.#activities.enqueue(row);
     }
@@ -647,7 +647,7 @@ export class DurableEngine implements DurableEngineApi {
     return result;
   }
 
-  #rewindInTransaction(instanceId: string, queuedActivities: ActivityRow[], rewound: string[]): 'rewound' | 'notFound' | 'notFailed' {
+  #rewindInTransaction(instanceId: string, reason: string, queuedActivities: ActivityRow[], rewound: string[]): 'rewound' | 'notFound' | 'notFailed' {
     const row = this.#store.getInstance(instanceId);
     if (!row) {
       return 'notFound';
@@ -660,6 +660,8 @@ export class DurableEngine implements DurableEngineApi {
 
     this.#store.statements.deleteHistory.run(instanceId);
     this.#store.appendHistory(instanceId, 0, plan.keptHistory);
+    // The orchestrator ignores a generic event; it records the rewind and its reason in the history.
+    this.#store.appendHistory(instanceId, plan.keptHistory.length, [historyEvent(EventType.GenericEvent, now, { Data: `Rewound: ${reason}` })]);
     for (const event of plan.requeuedEvents) {
       this.#store.insertInbox(instanceId, row.execution_id, event, now);
     }
@@ -677,7 +679,7 @@ export class DurableEngine implements DurableEngineApi {
     } else if (rerun?.kind === 'subOrchestration') {
       const child = this.#store.getInstance(rerun.childInstanceId);
       if (child && child.runtime_status === 'Failed' && child.parent_instance_id === instanceId) {
-        this.#rewindInTransaction(child.instance_id, queuedActivities, rewound);
+        this.#rewindInTransaction(child.instance_id, reason, queuedActivities, rewound);
       } else {
         this.#createSubOrchestration(row, { taskId: rerun.taskId, name: rerun.name, instanceId: rerun.childInstanceId, input: rerun.input }, now);
       }
@@ -740,7 +742,7 @@ export class DurableEngine implements DurableEngineApi {
     this.#entities.kick(entityId);
   }
 
-  listEntities(name: string, filter: EntityListFilter): EntityListPage {
+  listEntities(name: string | undefined, filter: EntityListFilter): EntityListPage {
     return listEntities(this.#store.db, name, filter);
   }
 

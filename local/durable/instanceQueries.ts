@@ -63,9 +63,9 @@ export function listInstances(db: Database.Database, filter: ListFilter): ListPa
   };
 }
 
-/** Lists existing entities whose id starts with `@name@`, in key order, with a token for the next page. */
-export function listEntities(db: Database.Database, name: string, filter: EntityListFilter): EntityListPage {
-  const prefix = `@${name.toLowerCase()}@`;
+/** Lists existing entities whose id starts with `@name@` (every entity without a name), in id order, with a token for the next page. */
+export function listEntities(db: Database.Database, name: string | undefined, filter: EntityListFilter): EntityListPage {
+  const prefix = name === undefined ? '@' : `@${name.toLowerCase()}@`;
   const conditions = ['entity_exists = 1', 'substr(entity_id, 1, ?) = ?'];
   const parameters: (string | number)[] = [prefix.length, prefix];
   if (filter.lastOperationTimeFrom) {

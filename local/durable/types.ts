@@ -98,8 +98,8 @@ export interface DurableEngineApi {
   purgeInstances(filter: { createdTimeFrom?: Date; createdTimeTo?: Date; runtimeStatus?: RuntimeStatus[] }): number;
   signalEntity(name: string, key: string, operation: string, input: unknown): void;
   readEntity(name: string, key: string): EntityStateResult;
-  /** Lists the existing entities of one entity function, in key order, one page at a time. */
-  listEntities(name: string, filter: EntityListFilter): EntityListPage;
+  /** Lists the existing entities of one entity function, or of all when `name` is undefined, in id order, one page at a time. */
+  listEntities(name: string | undefined, filter: EntityListFilter): EntityListPage;
   /** Resolves when the instance reaches a terminal status or the timeout passes. */
   waitForCompletion(instanceId: string, timeoutInMilliseconds: number): Promise<InstanceStatus | undefined>;
 }

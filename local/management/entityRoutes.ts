@@ -51,11 +51,11 @@ export async function signalEntity(request: ManagementRequest, name: string, key
 }
 
 /**
- * `GET entities/{name}?fetchState=&top=&lastOperationTimeFrom=&lastOperationTimeTo=`: lists the
- * existing entities of one entity function, one page at a time with the `x-ms-continuation-token`
+ * `GET entities[/{name}]?fetchState=&top=&lastOperationTimeFrom=&lastOperationTimeTo=`: lists the
+ * existing entities of one entity function, or of all when no name is given, one page at a time with the `x-ms-continuation-token`
  * header. The last page has no token.
  */
-export async function listEntitiesOfName(request: ManagementRequest, name: string): Promise<void> {
+export async function listEntitiesOfName(request: ManagementRequest, name: string | undefined): Promise<void> {
   const tokenHeader = request.req.headers[continuationTokenHeader];
   const continuationToken = typeof tokenHeader === 'string' && tokenHeader !== '' ? tokenHeader : undefined;
   let page: EntityListPage;

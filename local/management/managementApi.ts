@@ -60,8 +60,9 @@ async function routeInstances(request: ManagementRequest, rest: string[]): Promi
 /** Serves `entities/...`, or returns false when no route matches. */
 async function routeEntities(request: ManagementRequest, rest: string[]): Promise<boolean> {
   const method = request.req.method;
-  if (rest.length === 1 && method === 'GET') {
-    await listEntitiesOfName(request, rest[0]);
+  const names = rest.filter((segment) => segment !== '');
+  if (names.length <= 1 && rest.length <= 1 && method === 'GET') {
+    await listEntitiesOfName(request, names[0]);
     return true;
   }
   if (rest.length !== 2) {

@@ -113,6 +113,8 @@ describe('durable engine', () => {
     expect(status?.output).toEqual({ handled: 'failure handled', value: 'delivered rewind-a' });
     expect(callCounts().get('failFirstTime:rewind-a')).toBe(1);
     expect(callCounts().get('failUntilReleased:rewind-a')).toBe(2);
+    const history = harness.engine.getStatus(failed.instanceId, { showHistory: true, showHistoryOutput: true })?.historyEvents ?? [];
+    expect(history.some((event) => event.Data === 'Rewound: target is back')).toBe(true);
   });
 
   test('rewind goes into a failed sub-orchestration', async () => {

@@ -629,6 +629,19 @@ describe('Durable Functions management API', () => {
       expect(new Set(found).size).toBe(found.length);
     });
 
+    it('entity listing without a name lists every entity', async () => {
+      const key = uniqueId('listed-all');
+      await management(`entities/counter/${key}?op=add`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } });
+      let keys: string[] = [];
+      for (let attempt = 0; attempt < 100 && !keys.includes(key); attempt++) {
+        const response = await management('entities');
+        keys = ((await response.json()) as { entityId: { key: string } }[]).map((entity) => entity.entityId.key);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      expect(keys).toContain(key);
+    });
+
     it('unknown entity key gives 404', async () => {
       expect((await management(`entities/counter/${uniqueId('missing')}`)).status).toBe(404);
     });
