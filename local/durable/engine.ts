@@ -8,7 +8,7 @@ import type { EngineContext, EngineLogger } from './engineContext';
 import { emptyEngineState, parseEngineState } from './engineState';
 import { formatEntityId } from './entityBatch';
 import { EntityRunner } from './entityRunner';
-import { EventType, failureFields, historyEvent, toFailureDetails, toManagementHistoryEvent, type FailureDetails } from './historyEvents';
+import { EventType, failureFields, historyEvent, toFailureDetails, toManagementHistory, type FailureDetails } from './historyEvents';
 import { GroupCommitter } from './groupCommit';
 import { listEntities, listInstances, parseJson, toInstanceStatus } from './instanceQueries';
 import { KeyedWorkQueue } from './keyedWorkQueue';
@@ -550,7 +550,7 @@ export class DurableEngine implements DurableEngineApi {
     }
     const status = toInstanceStatus(row, options.showInput ?? true);
     if (options.showHistory) {
-      status.historyEvents = this.#store.getHistory(instanceId).map((event) => toManagementHistoryEvent(event, options.showHistoryOutput ?? false));
+      status.historyEvents = toManagementHistory(this.#store.getHistory(instanceId), options.showHistoryOutput ?? false);
     }
     return status;
   }

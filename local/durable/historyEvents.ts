@@ -66,17 +66,97 @@ export const schedulingEventTypes: ReadonlySet<number> = new Set([
   EventType.EventSent,
 ]);
 
-/** Converts a history event to the camelCase form of the management API's `historyEvents`. */
-export function toManagementHistoryEvent(event: HistoryEvent, showOutput: boolean): Record<string, unknown> {
-  const converted: Record<string, unknown> = { EventType: eventTypeNames[event.EventType] ?? String(event.EventType) };
-  for (const [key, value] of Object.entries(event)) {
-    if (key === 'EventType' || key === 'IsPlayed') {
+/** Event types that the management API leaves out of `historyEvents`, as the Durable Functions extension does. */
+const internalEventTypes: ReadonlySet<number> = new Set([
+  EventType.OrchestratorStarted,
+  EventType.OrchestratorCompleted,
+  EventType.TaskScheduled,
+  EventType.SubOrchestrationInstanceCreated,
+]);
+
+function parseResult(text: unknown): unknown {
+  if (typeof text !== 'string') {
+    return text;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Converts a history to the documented `historyEvents` form of the management API: scheduling
+ * and episode events are left out, each completion names its function and scheduled time,
+ * terminal events carry the orchestration status, and results and inputs are parsed JSON, shown
+ * only when `showOutput` is set.
+ */
+export function toManagementHistory(events: readonly HistoryEvent[], showOutput: boolean): Record<string, unknown>[] {
+  const scheduled = new Map<number, HistoryEvent>();
+  for (const event of events) {
+    if (schedulingEventTypes.has(event.EventType)) {
+      scheduled.set(event.EventId, event);
+    }
+  }
+
+  const converted: Record<string, unknown>[] = [];
+  for (const event of events) {
+    if (internalEventTypes.has(event.EventType)) {
       continue;
     }
-    if (!showOutput && (key === 'Result' || key === 'Input')) {
-      continue;
+    const entry: Record<string, unknown> = { EventType: eventTypeNames[event.EventType] ?? String(event.EventType), Timestamp: event.Timestamp };
+    const taskId = typeof event.TaskScheduledId === 'number' ? event.TaskScheduledId : undefined;
+    const scheduling = taskId === undefined ? undefined : scheduled.get(taskId);
+    switch (event.EventType) {
+      case EventType.ExecutionStarted:
+        entry.FunctionName = event.Name;
+        if (showOutput) {
+          entry.Input = parseResult(event.Input);
+        }
+        break;
+      case EventType.TaskCompleted:
+      case EventType.TaskFailed:
+      case EventType.SubOrchestrationInstanceCompleted:
+      case EventType.SubOrchestrationInstanceFailed:
+        entry.FunctionName = scheduling?.Name;
+        entry.ScheduledTime = scheduling?.Timestamp;
+        if (event.EventType === EventType.SubOrchestrationInstanceCompleted || event.EventType === EventType.SubOrchestrationInstanceFailed) {
+          entry.InstanceId = scheduling?.InstanceId;
+        }
+        break;
+      case EventType.TimerFired:
+        entry.TimerId = event.TimerId;
+        entry.FireAt = event.FireAt;
+        break;
+      case EventType.EventRaised:
+        entry.Name = event.Name;
+        if (showOutput) {
+          entry.Input = parseResult(event.Input);
+        }
+        break;
+      case EventType.ExecutionCompleted:
+        entry.OrchestrationStatus = 'Completed';
+        break;
+      case EventType.ExecutionFailed:
+        entry.OrchestrationStatus = 'Failed';
+        break;
+      case EventType.ExecutionTerminated:
+        entry.OrchestrationStatus = 'Terminated';
+        entry.Reason = parseResult(event.Input);
+        break;
+      default:
+        Object.assign(entry, event, { EventType: entry.EventType, IsPlayed: undefined, EventId: undefined });
     }
-    converted[key] = value;
+    if (showOutput && event.Result !== undefined) {
+      entry.Result = parseResult(event.Result);
+    }
+    if (event.Reason !== undefined && entry.Reason === undefined) {
+      entry.Reason = event.Reason;
+    }
+    if (event.Details !== undefined && event.Details !== '') {
+      entry.Details = event.Details;
+    }
+    converted.push(JSON.parse(JSON.stringify(entry)) as Record<string, unknown>);
   }
   return converted;
 }

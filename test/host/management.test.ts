@@ -362,6 +362,24 @@ describe('Durable Functions management API', () => {
       expect(status.history).toEqual(status.historyEvents);
     });
 
+    it('history has the documented event shape', async () => {
+      const instanceId = uniqueId('history-shape');
+      await start('helloSequence', instanceId, ['J']);
+      await waitForStatus(instanceId, ['Completed']);
+
+      const status = (await (await management(`instances/${instanceId}?showHistory=true&showHistoryOutput=true`)).json()) as StatusPayload;
+      const events = (status.historyEvents ?? []) as Record<string, unknown>[];
+      const completed = events.find((event) => event.EventType === 'TaskCompleted');
+      const finished = events.find((event) => event.EventType === 'ExecutionCompleted');
+
+      expect(events.map((event) => event.EventType)).not.toContain('TaskScheduled');
+      expect(events.map((event) => event.EventType)).not.toContain('OrchestratorStarted');
+      expect(completed?.FunctionName).toBeTypeOf('string');
+      expect(completed?.ScheduledTime).toBeTypeOf('string');
+      expect(finished?.OrchestrationStatus).toBe('Completed');
+      expect(finished?.Result).toEqual(['Hello J']);
+    });
+
     it('history is absent without showHistory', async () => {
       const instanceId = uniqueId('no-history');
       await start('helloSequence', instanceId);
