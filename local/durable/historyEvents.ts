@@ -86,10 +86,10 @@ function parseResult(text: unknown): unknown {
 }
 
 /**
- * Converts a history to the documented `historyEvents` form of the management API: scheduling
- * and episode events are left out, each completion names its function and scheduled time,
- * terminal events carry the orchestration status, and results and inputs are parsed JSON, shown
- * only when `showOutput` is set.
+ * Converts a history to the documented `historyEvents` form of the management API. Scheduling
+ * and episode events are left out, and each completion names its function and scheduled time.
+ * Terminal events carry the orchestration status. Results and inputs are parsed JSON, shown only
+ * when `showOutput` is set.
  */
 export function toManagementHistory(events: readonly HistoryEvent[], showOutput: boolean): Record<string, unknown>[] {
   const scheduled = new Map<number, HistoryEvent>();
