@@ -8,6 +8,7 @@ import { loadConfiguration } from './lib/dependencies';
 import './triggers/ingest';
 import './triggers/messageStatus';
 import './triggers/changes';
+import './triggers/quarantine';
 import './orchestrators/processMessage';
 import './orchestrators/deliverToDestination';
 import './activities/recordMessage';

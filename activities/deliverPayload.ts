@@ -7,13 +7,16 @@ import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { PermanentError, RetryableError, errorMessageOf } from '../lib/errors';
 import { deliverPayloadActivityName } from '../lib/functionNames';
 import { checkDestinationAddress } from '../lib/network/addressGuard';
-import { readRequiredPayload } from '../lib/payloads';
+import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
 
 /**
  * Makes one delivery attempt of a payload to a destination and records it in the
  * tracking store. Returns the status code when the destination accepted the payload.
  * Otherwise throws a RetryableError, or a PermanentError that `deliverToDestination`
  * does not retry, so every failed attempt is a failed task in the orchestration history.
+ *
+ * The payload goes out with the content type it was stored with and decoded from its
+ * content coding, so that an opaque payload arrives as the bytes that the partner compressed.
  */
 export async function deliverPayload(
   input: DeliverPayloadInput,
@@ -21,7 +24,7 @@ export async function deliverPayload(
 ): Promise<DeliverPayloadOutput> {
   const connector = requireConnector(dependencies.connectors, input.connectorId);
   const destination = requireDestination(connector, input.destinationId);
-  const payload = await readRequiredPayload(dependencies.payloadStore, input.payloadBlobName, input.messageId);
+  const payload = await readDecodedPayload(dependencies.payloadStore, input.payloadBlobName, input.messageId, connector.inbound.maxDecodedBytes);
   const logFields = {
     messageId: input.messageId,
     connectorId: input.connectorId,
@@ -30,7 +33,7 @@ export async function deliverPayload(
   };
 
   const startedAt = dependencies.clock();
-  const result = await attemptDelivery(destination, input, payload.bytes, dependencies);
+  const result = await attemptDelivery(destination, input, payload.decodedBytes, payload.stored.contentType, dependencies);
   dependencies.trackingStore.recordAttempt({
     messageId: input.messageId,
     destinationId: input.destinationId,
@@ -62,6 +65,7 @@ async function attemptDelivery(
   destination: DestinationConfig,
   input: DeliverPayloadInput,
   body: Uint8Array,
+  contentType: string,
   dependencies: Dependencies,
 ): Promise<DeliveryResult> {
   try {
@@ -78,6 +82,7 @@ async function attemptDelivery(
       url: destination.url,
       method: destination.method,
       body,
+      contentType,
       idempotencyKey: input.idempotencyKey,
       timeoutInMilliseconds: destination.timeoutInMilliseconds,
     },

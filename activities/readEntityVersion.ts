@@ -3,7 +3,8 @@ import { requireConnector } from '../lib/config/requireConnector';
 import type { PayloadReference, ReadEntityVersionOutput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { readEntityVersionActivityName } from '../lib/functionNames';
-import { parseJsonPayload, readRequiredPayload } from '../lib/payloads';
+import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
+import { parseJsonPayload } from '../lib/payloads';
 import { extractEntity } from '../lib/transform/extractEntity';
 
 /**
@@ -16,9 +17,9 @@ export async function readEntityVersion(
   dependencies: Dependencies = getDependencies(),
 ): Promise<ReadEntityVersionOutput> {
   const connector = requireConnector(dependencies.connectors, input.connectorId);
-  const payload = await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
+  const payload = await readDecodedPayload(dependencies.payloadStore, input.rawBlobName, input.messageId, connector.inbound.maxDecodedBytes);
 
-  const entity = await extractEntity(connector, parseJsonPayload(payload.bytes, input.rawBlobName), input.messageId);
+  const entity = await extractEntity(connector, parseJsonPayload(payload.decodedBytes, input.rawBlobName), input.messageId);
   if (entity === undefined) {
     return {};
   }

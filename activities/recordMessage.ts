@@ -21,6 +21,7 @@ export async function recordMessage(input: ProcessMessageInput, dependencies: De
       receivedAt: input.receivedAt,
       rawBlobName: input.rawBlobName,
       contentType: input.contentType,
+      contentEncoding: input.contentEncoding ?? null,
       sizeInBytes: input.sizeInBytes,
       sha256: input.sha256,
     },

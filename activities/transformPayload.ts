@@ -5,27 +5,37 @@ import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { PermanentError } from '../lib/errors';
 import { transformPayloadActivityName } from '../lib/functionNames';
 import { transformedBlobNameOf } from '../lib/ids';
+import { isJsonContentType } from '../lib/encoding/mediaType';
+import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
 import { parseJsonPayload, readRequiredPayload } from '../lib/payloads';
 import { evaluateExpression, toJsonValue } from '../lib/transform/evaluateExpression';
 
 /**
- * Applies the connector's JSONata transform to the raw payload, writes the result to
- * `transformed/<connectorId>/<messageId>` and audits the step `transformed`. Returns the
- * name of the payload to deliver, which is the raw payload when there is no transform.
+ * Applies the connector's JSONata transform to the raw payload, decoded from the content
+ * coding it was stored with, writes the result to `transformed/<connectorId>/<messageId>`
+ * and audits the step `transformed`. Returns the name of the payload to deliver, which is
+ * the raw payload, still encoded, when there is no transform.
  */
 export async function transformPayload(
   input: PayloadReference,
   dependencies: Dependencies = getDependencies(),
 ): Promise<TransformPayloadOutput> {
   const connector = requireConnector(dependencies.connectors, input.connectorId);
-  const rawPayload = await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
 
   let output: TransformPayloadOutput;
   const expression = connector.expressions.transform;
   if (expression === undefined) {
+    const rawPayload = await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
     output = { payloadBlobName: input.rawBlobName, sizeInBytes: rawPayload.sizeInBytes };
   } else {
-    const payload = parseJsonPayload(rawPayload.bytes, input.rawBlobName);
+    const rawPayload = await readDecodedPayload(dependencies.payloadStore, input.rawBlobName, input.messageId, connector.inbound.maxDecodedBytes);
+    if (!isJsonContentType(rawPayload.stored.contentType)) {
+      throw new PermanentError(
+        `Connector ${connector.id} has a transform, but message ${input.messageId} has content type "${rawPayload.stored.contentType}", which is not JSON. ` +
+          'Remove the transform or route this content type to a connector without one, then send the message again.',
+      );
+    }
+    const payload = parseJsonPayload(rawPayload.decodedBytes, input.rawBlobName);
     const result = toJsonValue(await evaluateExpression(expression, payload, `transform of connector ${connector.id}`));
     if (result === undefined) {
       throw new PermanentError(

@@ -14,6 +14,8 @@ export interface ProcessMessageInput {
   /** ISO 8601 UTC time at which the ingest trigger claimed the message. */
   receivedAt: string;
   contentType: string;
+  /** Content coding of the stored raw bytes, such as "gzip". Absent when they are not encoded. */
+  contentEncoding?: string;
   sizeInBytes: number;
   sha256: string;
 }

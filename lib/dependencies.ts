@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { listCredentialSchemes } from './auth/authConfig';
+import { readSchemeSecrets } from './auth/schemeSecrets';
 import { loadConnectors } from './config/loadConnectors';
 import { createConnectorLogger } from './logger';
 import type { Connectors } from './config/types';
@@ -6,6 +8,7 @@ import type { FetchFunction } from './delivery/deliverOnce';
 import { lookupAllAddresses, type LookupAddresses } from './network/addressGuard';
 import { createPayloadStore } from './payloadStore/createPayloadStore';
 import type { PayloadStore } from './payloadStore/PayloadStore';
+import { QuarantineStore } from './quarantine/quarantineStore';
 import { readSecret, readSettings, type Settings } from './settings';
 import { openTrackingStore, type TrackingStore } from './tracking/trackingStore';
 
@@ -18,6 +21,8 @@ export interface Dependencies {
   connectors: Connectors;
   payloadStore: PayloadStore;
   trackingStore: TrackingStore;
+  /** Shares the tracking store's database connection. */
+  quarantineStore: QuarantineStore;
   clock: () => Date;
   fetch: FetchFunction;
   lookupAddresses: LookupAddresses;
@@ -49,19 +54,25 @@ export function loadConfiguration(): { settings: Settings; connectors: Connector
 }
 
 /**
- * Logs which connectors file is in use, and warns about each connector whose secret setting is
- * not set, because that connector rejects every request with 500 until the setting exists.
+ * Logs which connectors file is in use, and warns about each secret setting of a connector that
+ * is not set or not valid. A connector rejects every request with 500 while one of its schemes
+ * has no usable secret.
  */
 function logConfiguration(settings: Settings, connectors: Connectors): void {
   const log = connectorLogger();
   log.info({ connectorsFile: settings.connectorsFile, connectorIds: connectors.list.map((connector) => connector.id) }, 'connectors loaded');
   for (const connector of connectors.list) {
-    const auth = connector.inbound.auth;
-    if (auth.type !== 'none' && readSecret(auth.secretRef) === undefined) {
-      log.warn(
-        { connectorId: connector.id, secretRef: auth.secretRef },
-        'connector secret setting is not set: set it in local.settings.json Values or the environment, or the connector rejects every request with 500',
-      );
+    for (const scheme of listCredentialSchemes(connector.inbound.auth)) {
+      const secrets = readSchemeSecrets(scheme, (secretRef) => readSecret(secretRef));
+      for (const secretRef of secrets.missing) {
+        log.warn(
+          { connectorId: connector.id, secretRef, usableSecrets: secrets.keys.length },
+          'connector secret setting is not set: set it in local.settings.json Values or the environment, or the connector rejects every request with 500 when none of its secrets is set',
+        );
+      }
+      for (const { secretRef, problem } of secrets.invalid) {
+        log.warn({ connectorId: connector.id, secretRef, problem, usableSecrets: secrets.keys.length }, 'connector secret setting is invalid');
+      }
     }
   }
 }
@@ -74,11 +85,13 @@ function logConfiguration(settings: Settings, connectors: Connectors): void {
 export function getDependencies(): Dependencies {
   if (dependencies === undefined) {
     const { settings, connectors } = loadConfiguration();
+    const trackingStore = openTrackingStore(settings.dataDir);
     dependencies = {
       settings,
       connectors,
       payloadStore: createPayloadStore(settings.dataDir),
-      trackingStore: openTrackingStore(settings.dataDir),
+      trackingStore,
+      quarantineStore: new QuarantineStore(trackingStore.db),
       clock: () => new Date(),
       fetch: (input, init) => fetch(input, init),
       lookupAddresses: lookupAllAddresses,

@@ -6,6 +6,9 @@
 export const ingestMessageFunctionName = 'ingestMessage';
 export const messageStatusFunctionName = 'messageStatus';
 export const listChangesFunctionName = 'listChanges';
+export const listQuarantineFunctionName = 'listQuarantine';
+export const readQuarantinedFunctionName = 'readQuarantined';
+export const releaseQuarantinedFunctionName = 'releaseQuarantined';
 
 export const processMessageOrchestrationName = 'processMessage';
 export const deliverToDestinationOrchestrationName = 'deliverToDestination';

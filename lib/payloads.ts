@@ -1,3 +1,4 @@
+import { parseJsonBytes } from './encoding/jsonBytes';
 import { PermanentError } from './errors';
 import type { PayloadStore, StoredPayload } from './payloadStore/PayloadStore';
 
@@ -13,10 +14,13 @@ export async function readRequiredPayload(payloadStore: PayloadStore, name: stri
   return payload;
 }
 
-/** Parses JSON bytes that the ingest trigger validated. Throws a PermanentError when they are not valid UTF-8 JSON. */
+/**
+ * Parses JSON bytes that the ingest trigger validated, ignoring one leading byte order mark.
+ * Throws a PermanentError when they are not valid UTF-8 JSON.
+ */
 export function parseJsonPayload(bytes: Uint8Array, name: string): unknown {
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+    return parseJsonBytes(bytes);
   } catch (error) {
     throw new PermanentError(`Payload ${name} is not valid UTF-8 JSON: ${(error as Error).message}.`, { cause: error });
   }

@@ -4,6 +4,10 @@
  * The `cidr` format is registered by the loader.
  */
 
+import { defaultMaxDecodedBytes } from '../encoding/contentEncoding';
+import { mediaTypePattern } from '../encoding/mediaType';
+import { createAuthSchemaDefinitions } from '../auth/authSchema';
+
 export const idPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
 
 /** An HTTP header name (an RFC 9110 token). */
@@ -21,6 +25,7 @@ export const connectorsSchema = {
   additionalProperties: false,
   properties: {
     $schema: { type: 'string' },
+    trustedProxies: { $ref: '#/$defs/trustedProxies' },
     connectors: {
       type: 'array',
       items: { $ref: '#/$defs/connector' },
@@ -74,29 +79,16 @@ export const connectorsSchema = {
       additionalProperties: false,
       properties: {
         auth: { $ref: '#/$defs/auth' },
+        trustedProxies: { $ref: '#/$defs/trustedProxies' },
         maxBodyBytes: { type: 'integer', minimum: 1, maximum: 104_857_600, default: defaultMaxBodyBytes },
+        maxDecodedBytes: { type: 'integer', minimum: 1, maximum: 268_435_456, default: defaultMaxDecodedBytes },
+        acceptedContentTypes: { type: 'array', items: { type: 'string', pattern: mediaTypePattern }, default: [] },
+        schema: { type: 'object' },
+        schemaFile: { type: 'string', minLength: 1 },
       },
     },
-    auth: {
-      type: 'object',
-      discriminator: { propertyName: 'type' },
-      oneOf: [
-        {
-          properties: { type: { const: 'none' } },
-          required: ['type'],
-          additionalProperties: false,
-        },
-        {
-          properties: {
-            type: { const: 'hmac-sha256' },
-            header: { type: 'string', pattern: headerNamePattern, default: 'X-Signature' },
-            secretRef: { type: 'string', pattern: settingNamePattern },
-          },
-          required: ['type', 'secretRef'],
-          additionalProperties: false,
-        },
-      ],
-    },
+    ...createAuthSchemaDefinitions({ headerName: headerNamePattern, settingName: settingNamePattern }),
+    trustedProxies: { type: 'array', items: { type: 'string', format: 'cidr' } },
     destination: {
       type: 'object',
       required: ['id', 'url'],

@@ -1,13 +1,17 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import jsonata, { type Expression } from 'jsonata';
+import { applyInboundDefaults } from '../auth/applyInboundDefaults';
 import { ConfigurationError } from '../errors';
 import { parseCidr } from '../network/cidr';
 import { findBlockedAddress, hostnameOf } from '../network/addressGuard';
 import { connectorsSchema } from './connectorsSchema';
-import { toConfigurationIssue, type ConfigurationIssue } from './schemaIssues';
+import { findOpaqueTypesWithJsonSteps } from './opaqueContentTypes';
+import { compilePayloadSchema } from './payloadSchema';
+import { isReportedSchemaError, toConfigurationIssue, type ConfigurationIssue } from './schemaIssues';
 import type { CompiledExpressions, Connector, ConnectorConfig, Connectors, ConnectorsFile } from './types';
 
 /** Maximum number of issues listed in one error, so that a badly broken file stays readable. */
@@ -53,14 +57,15 @@ export function parseConnectors(text: string, file: string): Connectors {
 
   const validate = getValidator();
   if (!validate(document)) {
-    throwIssues(file, (validate.errors ?? []).map(toConfigurationIssue));
+    throwIssues(file, (validate.errors ?? []).filter(isReportedSchemaError).map(toConfigurationIssue));
   }
 
   const connectorsFile = document as ConnectorsFile;
-  const issues = [...findDuplicateIds(connectorsFile), ...findBlockedLiteralAddresses(connectorsFile)];
+  const issues = [...findDuplicateIds(connectorsFile), ...findBlockedLiteralAddresses(connectorsFile), ...findOpaqueTypesWithJsonSteps(connectorsFile)];
   const list = connectorsFile.connectors.map((connector, index) => ({
-    ...connector,
+    ...applyInboundDefaults(connector, connectorsFile),
     expressions: compileExpressions(connector, `/connectors/${index}`, issues),
+    payloadValidator: compilePayloadSchema(connector, path.dirname(path.resolve(file)), `/connectors/${index}`, issues),
   }));
   throwIssues(file, issues);
 

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { toAuthConfigurationIssue } from '../auth/authSchemaIssues';
 
 /** One problem found in the connectors file, located by a JSON Pointer. */
 export interface ConfigurationIssue {
@@ -8,9 +9,21 @@ export interface ConfigurationIssue {
   fix: string;
 }
 
+/**
+ * Returns false for an error that only repeats others. A failed `then` or `else` branch is
+ * reported as its own errors and again as one `if` error, which names no value.
+ */
+export function isReportedSchemaError(error: ErrorObject): boolean {
+  return error.keyword !== 'if';
+}
+
 /** Converts an Ajv validation error into an issue with the path of the offending value and a fix. */
 export function toConfigurationIssue(error: ErrorObject): ConfigurationIssue {
   const params = error.params as Record<string, unknown>;
+  const authIssue = toAuthConfigurationIssue(error);
+  if (authIssue !== undefined) {
+    return authIssue;
+  }
 
   switch (error.keyword) {
     case 'required': {
@@ -29,12 +42,6 @@ export function toConfigurationIssue(error: ErrorObject): ConfigurationIssue {
         fix: 'remove it or correct its spelling',
       };
     }
-    case 'discriminator':
-      return {
-        path: `${error.instancePath}/${String(params.tag)}`,
-        problem: 'the auth type is missing or unknown',
-        fix: 'set "type" to "hmac-sha256" or, to accept unsigned requests, to "none"',
-      };
     case 'format':
       return {
         path: error.instancePath,
@@ -74,6 +81,11 @@ export function toConfigurationIssue(error: ErrorObject): ConfigurationIssue {
         problem: `must be ${String(params.comparison)} ${String(params.limit)}`,
         fix: `use a number ${String(params.comparison)} ${String(params.limit)}`,
       };
+    case 'minItems':
+    case 'maxItems': {
+      const bound = `${error.keyword === 'minItems' ? 'at least' : 'at most'} ${String(params.limit)} ${params.limit === 1 ? 'item' : 'items'}`;
+      return { path: error.instancePath, problem: `must have ${bound}`, fix: `use a list of ${bound}` };
+    }
     default:
       return {
         path: error.instancePath,
@@ -91,7 +103,13 @@ function fixForMissingProperty(property: string): string {
         'or "auth": {"type": "none"} to accept unsigned requests'
       );
     case 'secretRef':
-      return 'add "secretRef" with the name of the setting that contains the HMAC secret';
+      return 'add "secretRef" with the name of the setting that contains the secret, or a list of two names while a secret is rotated';
+    case 'header':
+      return 'add "header" with the name of the request header to read, such as "X-Signature"';
+    case 'username':
+      return 'add "username" with the user-id that the partner sends in its Basic credentials';
+    case 'ranges':
+      return 'add "ranges" with the CIDR ranges of the partner, such as ["203.0.113.0/24", "2001:db8::/32"]';
     case 'destinations':
       return 'add "destinations" with at least one destination';
     default:
@@ -120,6 +138,9 @@ function fixForPattern(path: string): string {
   }
   if (property === 'secretRef') {
     return 'use a setting name of letters, digits and underscores, such as "ORDERS_HMAC_SECRET"';
+  }
+  if (path.includes('/acceptedContentTypes/')) {
+    return 'use a media type without parameters, such as "application/x-ndjson" or "text/csv"';
   }
   return 'use a valid HTTP header name, such as "X-Signature"';
 }

@@ -1,11 +1,26 @@
 import type { Expression } from 'jsonata';
+import type { PayloadValidator } from './payloadSchema';
+import type { InboundAuthConfig } from '../auth/authConfig';
 
-/** Inbound authentication of a connector. `none` must be written explicitly. */
-export type InboundAuth = { type: 'none' } | { type: 'hmac-sha256'; header: string; secretRef: string };
+/** Inbound authentication of a connector: `none` (written explicitly), one scheme or a list of schemes. */
+export type InboundAuth = InboundAuthConfig;
 
 export interface InboundConfig {
   auth: InboundAuth;
+  /**
+   * CIDR ranges of proxies whose `X-Forwarded-For` or `X-Azure-ClientIP` is trusted for the
+   * client address. The loader fills in the file's top-level `trustedProxies` when absent.
+   */
+  trustedProxies?: string[];
   maxBodyBytes: number;
+  /** Maximum size in bytes of a gzip, deflate or br body after decoding. */
+  maxDecodedBytes: number;
+  /** Media types accepted besides JSON, such as `text/csv`. Such payloads are stored and delivered as opaque bytes. */
+  acceptedContentTypes: string[];
+  /** Inline JSON Schema (draft 2020-12) that JSON payloads must match. */
+  schema?: Record<string, unknown>;
+  /** Path of a JSON Schema file, relative to the connectors file. Excludes `schema`. */
+  schemaFile?: string;
 }
 
 /** Where the deduplication key of an inbound request comes from. */
@@ -59,6 +74,8 @@ export interface ConnectorConfig {
 
 export interface ConnectorsFile {
   connectors: ConnectorConfig[];
+  /** CIDR ranges of proxies whose forwarded client address is trusted, for connectors without their own list. */
+  trustedProxies?: string[];
 }
 
 /** The JSONata expressions of a connector, compiled when the file is loaded. */
@@ -70,6 +87,8 @@ export interface CompiledExpressions {
 
 export interface Connector extends ConnectorConfig {
   expressions: CompiledExpressions;
+  /** Compiled from `inbound.schema` or `inbound.schemaFile`. Absent when the connector has no schema. */
+  payloadValidator?: PayloadValidator;
 }
 
 /** A validated connectors file with defaults applied. */

@@ -4,6 +4,8 @@ export interface DeliveryRequest {
   url: string;
   method: string;
   body: Uint8Array | string;
+  /** Sent as the `Content-Type` header. Defaults to `application/json`. */
+  contentType?: string;
   /** Sent as the `Idempotency-Key` header. The same on every attempt of one delivery. */
   idempotencyKey: string;
   timeoutInMilliseconds: number;
@@ -42,7 +44,7 @@ export async function deliverOnce(request: DeliveryRequest, fetchFunction: Fetch
     response = await fetchFunction(request.url, {
       method: request.method,
       body: request.body,
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': request.idempotencyKey },
+      headers: { 'Content-Type': request.contentType ?? 'application/json', 'Idempotency-Key': request.idempotencyKey },
       redirect: 'manual',
       signal,
     });

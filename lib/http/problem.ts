@@ -7,6 +7,7 @@ import type { HttpResponseInit } from '@azure/functions';
 export const problemTypes = {
   unknownConnector: 'urn:api-data-connector:problem:unknown-connector',
   unauthorized: 'urn:api-data-connector:problem:unauthorized',
+  forbidden: 'urn:api-data-connector:problem:forbidden',
   payloadTooLarge: 'urn:api-data-connector:problem:payload-too-large',
   unsupportedMediaType: 'urn:api-data-connector:problem:unsupported-media-type',
   invalidJson: 'urn:api-data-connector:problem:invalid-json',
@@ -14,6 +15,11 @@ export const problemTypes = {
   messageNotFound: 'urn:api-data-connector:problem:message-not-found',
   connectorMisconfigured: 'urn:api-data-connector:problem:connector-misconfigured',
   temporarilyUnavailable: 'urn:api-data-connector:problem:temporarily-unavailable',
+  invalidEncodedBody: 'urn:api-data-connector:problem:invalid-encoded-body',
+  schemaViolation: 'urn:api-data-connector:problem:schema-violation',
+  quarantineNotFound: 'urn:api-data-connector:problem:quarantine-not-found',
+  alreadyReleased: 'urn:api-data-connector:problem:already-released',
+  payloadMissing: 'urn:api-data-connector:problem:payload-missing',
 } as const;
 
 export interface Problem {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const trackingSchemaVersion = 1;
+export const trackingSchemaVersion = 2;
 
 /**
  * Tables of the tracking store. Timestamps are ISO 8601 UTC strings, which sort in time
@@ -75,13 +75,47 @@ CREATE UNIQUE INDEX IF NOT EXISTS entity_changes_by_message
   ON entity_changes (connector_id, entity_type, entity_key, message_id);
 `;
 
-/** Creates the tables of an empty database, or checks the schema version of an existing one. */
+/**
+ * Version 2 adds the content encoding of a message's stored bytes, and the payloads kept in
+ * quarantine because they failed their connector's JSON Schema. `errors` is a JSON array of
+ * `{ pointer, message }`. `message_id` is set when a quarantined payload is released.
+ */
+const addQuarantineSql = `
+ALTER TABLE messages ADD COLUMN content_encoding TEXT;
+
+CREATE TABLE IF NOT EXISTS quarantine (
+  quarantine_id TEXT PRIMARY KEY,
+  connector_id TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  errors TEXT NOT NULL,
+  payload_blob_name TEXT NOT NULL,
+  size_in_bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  content_encoding TEXT,
+  dedup_key TEXT,
+  state TEXT NOT NULL CHECK (state IN ('quarantined', 'released')),
+  released_at TEXT,
+  message_id TEXT
+);
+CREATE INDEX IF NOT EXISTS quarantine_by_received_at ON quarantine (received_at);
+CREATE INDEX IF NOT EXISTS quarantine_by_connector ON quarantine (connector_id, received_at);
+`;
+
+/** SQL that moves the schema from version N to version N + 1, at index N. */
+const migrationSteps = [createTablesSql, addQuarantineSql];
+
+/**
+ * Creates the tables of an empty database or migrates an older one to the current version, in
+ * one transaction. Throws for a database of a newer version.
+ */
 export function migrateTrackingSchema(db: Database.Database): void {
   const currentVersion = db.pragma('user_version', { simple: true }) as number;
   if (currentVersion === trackingSchemaVersion) {
     return;
   }
-  if (currentVersion !== 0) {
+  if (currentVersion > trackingSchemaVersion) {
     throw new Error(
       `Tracking database ${db.name} has schema version ${currentVersion}, but this version of the connector ` +
         `uses ${trackingSchemaVersion}. Use a data folder created by this version, or upgrade the connector.`,
@@ -89,7 +123,9 @@ export function migrateTrackingSchema(db: Database.Database): void {
   }
 
   db.transaction(() => {
-    db.exec(createTablesSql);
+    for (let version = currentVersion; version < trackingSchemaVersion; version++) {
+      db.exec(migrationSteps[version]);
+    }
     db.pragma(`user_version = ${trackingSchemaVersion}`);
   })();
 }

@@ -32,6 +32,7 @@ interface MessageRow {
   size_in_bytes: number | null;
   sha256: string | null;
   content_type: string | null;
+  content_encoding: string | null;
   claim_state: 'receiving' | 'accepted';
   claim_token: string;
   claimed_at: string;
@@ -143,10 +144,10 @@ export class TrackingStore {
   markAccepted(messageId: string, claimToken: string, payload: AcceptedPayload): boolean {
     const result = this.db
       .prepare(
-        `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?
+        `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?, content_encoding = ?
          WHERE message_id = ? AND claim_token = ?`,
       )
-      .run(payload.rawBlobName, payload.sizeInBytes, payload.sha256, payload.contentType, messageId, claimToken);
+      .run(payload.rawBlobName, payload.sizeInBytes, payload.sha256, payload.contentType, payload.contentEncoding ?? null, messageId, claimToken);
     return result.changes === 1;
   }
 
@@ -341,6 +342,7 @@ function toMessageRecord(row: MessageRow): MessageRecord {
   if (row.size_in_bytes !== null) message.sizeInBytes = row.size_in_bytes;
   if (row.sha256 !== null) message.sha256 = row.sha256;
   if (row.content_type !== null) message.contentType = row.content_type;
+  if (row.content_encoding !== null) message.contentEncoding = row.content_encoding;
   if (row.entity_type !== null && row.entity_key !== null) {
     message.entity = { type: row.entity_type, key: row.entity_key };
     if (row.entity_version !== null) message.entity.version = row.entity_version;

@@ -23,6 +23,8 @@ export interface MessageRecord {
   sizeInBytes?: number;
   sha256?: string;
   contentType?: string;
+  /** Content coding of the stored bytes, such as "gzip". Absent when they are not encoded. */
+  contentEncoding?: string;
   claimState: ClaimState;
   claimToken: string;
   claimedAt: string;
@@ -53,6 +55,7 @@ export interface AcceptedPayload {
   sizeInBytes: number;
   sha256: string;
   contentType: string;
+  contentEncoding?: string;
 }
 
 export interface AttemptRecord {

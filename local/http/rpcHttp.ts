@@ -15,12 +15,21 @@ function toQueryMapping(searchParams: URLSearchParams): Record<string, string> {
   return query;
 }
 
+/**
+ * Header with the address of the TCP peer, as App Service's front end sets it for a function
+ * app. A value that the client sent is replaced, so that functions can rely on it.
+ */
+export const clientAddressHeader = 'x-client-ip';
+
 function toHeaderMapping(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) {
+    if (value !== undefined && name !== clientAddressHeader) {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
+  }
+  if (req.socket.remoteAddress !== undefined) {
+    headers[clientAddressHeader] = req.socket.remoteAddress;
   }
   return headers;
 }

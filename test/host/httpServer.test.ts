@@ -18,6 +18,7 @@ interface RequestDescription {
   method: string;
   url: string;
   testHeader: string | null;
+  clientAddress: string | null;
 }
 
 describe('HTTP server with an HTTP-only app', () => {
@@ -136,6 +137,15 @@ describe('HTTP server with an HTTP-only app', () => {
 
     it('headers reach the function', async () => {
       expect((await getDescription('/api/items/1', { headers: { 'x-test': 'header value' } })).testHeader).toBe('header value');
+    });
+
+    it('x-client-ip is the socket address', async () => {
+      expect((await getDescription('/api/items/1')).clientAddress).toBe('127.0.0.1');
+    });
+
+    it('x-client-ip sent by the client is replaced', async () => {
+      const description = await getDescription('/api/items/1', { headers: { 'x-client-ip': '203.0.113.9', 'x-forwarded-for': '198.51.100.1' } });
+      expect(description.clientAddress).toBe('127.0.0.1');
     });
 
     it('url is the full request URL', async () => {

@@ -283,10 +283,20 @@ describe('ingestMessage', () => {
       await expectNothingStored(starter);
     });
 
-    test('compressed body with 415', async () => {
-      const response = await ingestMessage(signedRequest({ headers: { 'content-encoding': 'gzip' } }), createStarter(), dependencies);
+    test('unsupported content encoding with 415', async () => {
+      const response = await ingestMessage(signedRequest({ headers: { 'content-encoding': 'compress' } }), createStarter(), dependencies);
 
       expect(response.status).toBe(415);
+    });
+
+    test('body that is not the declared gzip with 400', async () => {
+      const starter = createStarter();
+
+      const response = await ingestMessage(signedRequest({ headers: { 'content-encoding': 'gzip' } }), starter, dependencies);
+
+      expect(response.status).toBe(400);
+      expect(problemOf(response).title).toBe('Invalid encoded body');
+      await expectNothingStored(starter);
     });
 
     test('invalid JSON with 400', async () => {

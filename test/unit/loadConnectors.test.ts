@@ -96,7 +96,7 @@ describe('parseConnectors', () => {
 
   test('rejects unknown auth type', () => {
     const connector = validConnector();
-    connector.inbound.auth = { type: 'basic' };
+    connector.inbound.auth = { type: 'oauth2' };
 
     expect(messageOf([connector])).toContain('/connectors/0/inbound/auth/type: the auth type is missing or unknown');
   });

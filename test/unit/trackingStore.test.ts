@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { trackingSchemaVersion } from '../../lib/tracking/schema';
 import { openTrackingStore, type TrackingStore } from '../../lib/tracking/trackingStore';
 
 const startTime = new Date('2024-05-01T10:00:00.000Z');
@@ -60,12 +61,25 @@ describe('TrackingStore', () => {
       store.db.pragma('user_version = 99');
       store.close();
 
-      expect(() => openTrackingStore(dataDir)).toThrow(/has schema version 99, but this version of the connector uses 1/);
+      expect(() => openTrackingStore(dataDir)).toThrow(`has schema version 99, but this version of the connector uses ${trackingSchemaVersion}`);
 
       const db = new Database(path.join(dataDir, 'tracking.db'));
-      db.pragma('user_version = 1');
+      db.pragma(`user_version = ${trackingSchemaVersion}`);
       db.close();
       store = openTrackingStore(dataDir);
+    });
+
+    test('migrates a version 1 database', () => {
+      claim('token-a');
+      store.db.exec('DROP TABLE quarantine; ALTER TABLE messages DROP COLUMN content_encoding;');
+      store.db.pragma('user_version = 1');
+      store.close();
+
+      store = openTrackingStore(dataDir);
+
+      expect(store.db.pragma('user_version', { simple: true })).toBe(trackingSchemaVersion);
+      expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
+      expect(store.db.prepare('SELECT COUNT(*) AS count FROM quarantine').get()).toEqual({ count: 0 });
     });
   });
 

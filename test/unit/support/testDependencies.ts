@@ -5,6 +5,7 @@ import pino from 'pino';
 import { parseConnectors } from '../../../lib/config/loadConnectors';
 import type { Dependencies } from '../../../lib/dependencies';
 import { FilePayloadStore } from '../../../lib/payloadStore/FilePayloadStore';
+import { QuarantineStore } from '../../../lib/quarantine/quarantineStore';
 import { openTrackingStore } from '../../../lib/tracking/trackingStore';
 
 export const testSecret = 'test-secret-not-for-production';
@@ -47,6 +48,7 @@ export function createTestDependencies(connectors: unknown[] = [ordersConnector(
     connectors: parseConnectors(JSON.stringify({ connectors }), 'connectors.json'),
     payloadStore: new FilePayloadStore(path.join(dataDir, 'payloads')),
     trackingStore,
+    quarantineStore: new QuarantineStore(trackingStore.db),
     clock: () => new Date(testNow),
     fetch: (input, init) => fetch(input, init),
     lookupAddresses: async (hostname) => {
