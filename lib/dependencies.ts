@@ -7,6 +7,7 @@ import type { Connectors } from './config/types';
 import type { FetchFunction } from './delivery/deliverOnce';
 import { lookupAllAddresses, type LookupAddresses } from './network/addressGuard';
 import { createPayloadStore } from './payloadStore/createPayloadStore';
+import { listSecretValues, SecretScrubber } from './redaction/secretScrubber';
 import type { PayloadStore } from './payloadStore/PayloadStore';
 import { QuarantineStore } from './quarantine/quarantineStore';
 import { readSecret, readSettings, type Settings } from './settings';
@@ -33,9 +34,10 @@ export interface Dependencies {
 
 let configuration: { settings: Settings; connectors: Connectors } | undefined;
 let logger: pino.Logger | undefined;
+const secretScrubber = new SecretScrubber();
 
 function connectorLogger(): pino.Logger {
-  logger ??= createConnectorLogger();
+  logger ??= createConnectorLogger(secretScrubber);
   return logger;
 }
 let dependencies: Dependencies | undefined;
@@ -48,6 +50,7 @@ export function loadConfiguration(): { settings: Settings; connectors: Connector
   if (configuration === undefined) {
     const settings = readSettings();
     configuration = { settings, connectors: loadConnectors(settings.connectorsFile) };
+    secretScrubber.setSecrets(listSecretValues(configuration.connectors, (secretRef) => readSecret(secretRef)));
     logConfiguration(configuration.settings, configuration.connectors);
   }
   return configuration;
@@ -86,6 +89,7 @@ export function getDependencies(): Dependencies {
   if (dependencies === undefined) {
     const { settings, connectors } = loadConfiguration();
     const trackingStore = openTrackingStore(settings.dataDir);
+    trackingStore.scrubAuditText = (text) => secretScrubber.scrub(text);
     dependencies = {
       settings,
       connectors,

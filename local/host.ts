@@ -215,6 +215,7 @@ async function startWithLogger(
     maxRequestBodyBytes: environment.maxRequestBodyBytes,
     routeTable,
     routePrefix: hostJson.routePrefix,
+    connectionLimits: environment.connectionLimits,
   });
   const timerScheduler = timerFunctions.length > 0 ? new TimerScheduler(timerFunctions, { invoker, logger }) : undefined;
   server.addHostEndpoint(

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ConnectionLimits } from './http/connectionLimits';
 
 /**
  * Configuration of the local host: app settings from `local.settings.json`, the parts of
@@ -17,6 +18,9 @@ export const hostEnvironmentNames = {
   functionKey: 'LOCAL_FUNCTION_KEY',
   maxRequestBodyBytes: 'HOST_MAX_REQUEST_BODY_BYTES',
   shutdownGracePeriodMs: 'HOST_SHUTDOWN_GRACE_PERIOD_MS',
+  maxHeaderBytes: 'HOST_MAX_HEADER_BYTES',
+  headersTimeoutMs: 'HOST_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'HOST_REQUEST_TIMEOUT_MS',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -27,6 +31,9 @@ export const defaultTaskHubName = 'TestHubName';
 export const defaultMaxConcurrentFunctions = 10;
 export const defaultMaxRequestBodyBytes = 100 * 1024 * 1024;
 export const defaultShutdownGracePeriodMs = 30_000;
+export const defaultMaxHeaderBytes = 16 * 1024;
+export const defaultHeadersTimeoutMs = 60_000;
+export const defaultRequestTimeoutMs = 5 * 60_000;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -66,6 +73,7 @@ export interface HostJsonConfig {
 export interface HostEnvironment {
   maxRequestBodyBytes: number;
   shutdownGracePeriodMs: number;
+  connectionLimits: ConnectionLimits;
   logLevel: LogLevel;
 }
 
@@ -285,6 +293,11 @@ export function readHostEnvironment(env: NodeJS.ProcessEnv = process.env): HostE
   return {
     maxRequestBodyBytes: readPositiveIntegerVariable(env, hostEnvironmentNames.maxRequestBodyBytes, defaultMaxRequestBodyBytes),
     shutdownGracePeriodMs: readPositiveIntegerVariable(env, hostEnvironmentNames.shutdownGracePeriodMs, defaultShutdownGracePeriodMs),
+    connectionLimits: {
+      maxHeaderBytes: readPositiveIntegerVariable(env, hostEnvironmentNames.maxHeaderBytes, defaultMaxHeaderBytes),
+      headersTimeoutMs: readPositiveIntegerVariable(env, hostEnvironmentNames.headersTimeoutMs, defaultHeadersTimeoutMs),
+      requestTimeoutMs: readPositiveIntegerVariable(env, hostEnvironmentNames.requestTimeoutMs, defaultRequestTimeoutMs),
+    },
     logLevel: logLevel as LogLevel,
   };
 }

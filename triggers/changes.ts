@@ -1,7 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { listChangesFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
+import { handleWithRequestId } from '../lib/http/requestId';
 
 export const defaultChangesLimit = 100;
 export const maxChangesLimit = 1000;
@@ -50,5 +51,6 @@ app.http(listChangesFunctionName, {
   methods: ['GET'],
   route: 'changes',
   authLevel: 'function',
-  handler: (request: HttpRequest) => listChanges(request),
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleWithRequestId(request, context, getDependencies(), (dependencies) => listChanges(request, dependencies), { logRejection: true }),
 });

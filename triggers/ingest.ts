@@ -5,9 +5,11 @@ import { checkInboundAuthentication } from '../lib/auth/checkInboundAuthenticati
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { ingestMessageFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
+import { handleWithRequestId } from '../lib/http/requestId';
 import type { OrchestrationStarter } from '../lib/ingest/acceptMessage';
 import { admitPayload } from '../lib/ingest/admitPayload';
 import type { ReceivedPayload } from '../lib/ingest/checkPayload';
+import { admitInboundRequest } from '../lib/limits/admitInboundRequest';
 
 export type { OrchestrationStarter } from '../lib/ingest/acceptMessage';
 export { isJsonContentType } from '../lib/encoding/mediaType';
@@ -15,7 +17,8 @@ export { isJsonContentType } from '../lib/encoding/mediaType';
 type Validation = { rejection: HttpResponseInit; request?: undefined } | { rejection?: undefined; request: ReceivedPayload };
 
 /**
- * Accepts one inbound message for a connector. After checking size and signature here, and
+ * Accepts one inbound message for a connector. After the connector's rate limit (429) and
+ * concurrent request limit (503), and checking size and signature here, and
  * content type, content coding, decoded size, JSON syntax and JSON Schema in `admitPayload`,
  * it claims the message id, stores the raw bytes, starts `processMessage` and responds with
  * 202 and the message id. A duplicate of an accepted message gets 200 with the same id. A
@@ -39,6 +42,20 @@ export async function ingestMessage(
     });
   }
 
+  // The limits come before the body is read, so a rejected request costs no authentication work.
+  const limitAdmission = admitInboundRequest(connector, dependencies.connectors, dependencies.clock());
+  if (limitAdmission.rejection !== undefined) {
+    logRejection(request, connector, limitAdmission.rejection, dependencies);
+    return limitAdmission.rejection;
+  }
+  try {
+    return await ingestAdmittedRequest(request, connector, starter, dependencies);
+  } finally {
+    limitAdmission.release();
+  }
+}
+
+async function ingestAdmittedRequest(request: HttpRequest, connector: Connector, starter: OrchestrationStarter, dependencies: Dependencies): Promise<HttpResponseInit> {
   const validation = await validateRequest(request, connector, dependencies);
   if (validation.rejection !== undefined) {
     logRejection(request, connector, validation.rejection, dependencies);
@@ -106,5 +123,6 @@ app.http(ingestMessageFunctionName, {
   route: 'connectors/{connectorId}/messages',
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: (request: HttpRequest, context: InvocationContext) => ingestMessage(request, df.getClient(context)),
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleWithRequestId(request, context, getDependencies(), (dependencies) => ingestMessage(request, df.getClient(context), dependencies)),
 });

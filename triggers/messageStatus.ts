@@ -5,6 +5,7 @@ import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { errorMessageOf } from '../lib/errors';
 import { messageStatusFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
+import { handleWithRequestId } from '../lib/http/requestId';
 import { isMessageId } from '../lib/ids';
 import type { AttemptRecord } from '../lib/tracking/types';
 
@@ -174,5 +175,8 @@ app.http(messageStatusFunctionName, {
   route: 'messages/{messageId}',
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: (request: HttpRequest, context: InvocationContext) => readMessageStatus(request.params.messageId ?? '', df.getClient(context)),
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleWithRequestId(request, context, getDependencies(), (dependencies) => readMessageStatus(request.params.messageId ?? '', df.getClient(context), dependencies), {
+      logRejection: true,
+    }),
 });

@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { listQuarantineFunctionName, readQuarantinedFunctionName, releaseQuarantinedFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
+import { handleWithRequestId } from '../lib/http/requestId';
 import type { OrchestrationStarter } from '../lib/ingest/acceptMessage';
 import { admitPayload } from '../lib/ingest/admitPayload';
 import { isQuarantineId } from '../lib/quarantine/quarantineIds';
@@ -159,14 +160,18 @@ app.http(listQuarantineFunctionName, {
   methods: ['GET'],
   route: 'quarantine',
   authLevel: 'function',
-  handler: (request: HttpRequest) => listQuarantine(request),
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleWithRequestId(request, context, getDependencies(), (dependencies) => listQuarantine(request, dependencies), { logRejection: true }),
 });
 
 app.http(readQuarantinedFunctionName, {
   methods: ['GET'],
   route: 'quarantine/{quarantineId}',
   authLevel: 'function',
-  handler: (request: HttpRequest) => readQuarantined(request.params.quarantineId ?? ''),
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleWithRequestId(request, context, getDependencies(), (dependencies) => readQuarantined(request.params.quarantineId ?? '', dependencies), {
+      logRejection: true,
+    }),
 });
 
 app.http(releaseQuarantinedFunctionName, {
@@ -174,5 +179,12 @@ app.http(releaseQuarantinedFunctionName, {
   route: 'quarantine/{quarantineId}/release',
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: (request: HttpRequest, context: InvocationContext) => releaseQuarantined(request.params.quarantineId ?? '', df.getClient(context)),
+  handler: (request: HttpRequest, context: InvocationContext) =>
+    handleWithRequestId(
+      request,
+      context,
+      getDependencies(),
+      (dependencies) => releaseQuarantined(request.params.quarantineId ?? '', df.getClient(context), dependencies),
+      { logRejection: true },
+    ),
 });

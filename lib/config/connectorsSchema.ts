@@ -7,6 +7,7 @@
 import { defaultMaxDecodedBytes } from '../encoding/contentEncoding';
 import { mediaTypePattern } from '../encoding/mediaType';
 import { createAuthSchemaDefinitions } from '../auth/authSchema';
+import { defaultMaxConcurrentRequests } from '../limits/concurrencyLimit';
 
 export const idPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
 
@@ -85,6 +86,16 @@ export const connectorsSchema = {
         acceptedContentTypes: { type: 'array', items: { type: 'string', pattern: mediaTypePattern }, default: [] },
         schema: { type: 'object' },
         schemaFile: { type: 'string', minLength: 1 },
+        rateLimit: {
+          type: 'object',
+          required: ['requestsPerSecond', 'burst'],
+          additionalProperties: false,
+          properties: {
+            requestsPerSecond: { type: 'number', exclusiveMinimum: 0 },
+            burst: { type: 'integer', minimum: 1 },
+          },
+        },
+        maxConcurrentRequests: { type: 'integer', minimum: 1, default: defaultMaxConcurrentRequests },
       },
     },
     ...createAuthSchemaDefinitions({ headerName: headerNamePattern, settingName: settingNamePattern }),

@@ -21,6 +21,16 @@ export interface InboundConfig {
   schema?: Record<string, unknown>;
   /** Path of a JSON Schema file, relative to the connectors file. Excludes `schema`. */
   schemaFile?: string;
+  /** Token bucket per connector and host instance. Absent means no rate limit. */
+  rateLimit?: RateLimitConfig;
+  /** Requests of this connector that one host instance handles at the same time; more get 503. */
+  maxConcurrentRequests: number;
+}
+
+/** Sustained request rate and the number of requests allowed at once above it. */
+export interface RateLimitConfig {
+  requestsPerSecond: number;
+  burst: number;
 }
 
 /** Where the deduplication key of an inbound request comes from. */

@@ -20,6 +20,8 @@ export const problemTypes = {
   quarantineNotFound: 'urn:api-data-connector:problem:quarantine-not-found',
   alreadyReleased: 'urn:api-data-connector:problem:already-released',
   payloadMissing: 'urn:api-data-connector:problem:payload-missing',
+  rateLimited: 'urn:api-data-connector:problem:rate-limited',
+  tooManyConcurrentRequests: 'urn:api-data-connector:problem:too-many-concurrent-requests',
 } as const;
 
 export interface Problem {

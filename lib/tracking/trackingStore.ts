@@ -208,11 +208,15 @@ export class TrackingStore {
    * activity that runs again does not add it twice. Returns true when the entry was added.
    */
   appendAudit(entry: NewAuditEntry): boolean {
+    const detail = JSON.stringify(entry.detail, (_key, value: unknown) => (typeof value === 'string' ? this.scrubAuditText(value) : value));
     const result = this.db
       .prepare(`INSERT OR IGNORE INTO audit (message_id, at, step, step_key, detail) VALUES (?, ?, ?, ?, ?)`)
-      .run(entry.messageId, entry.at, entry.step, entry.key ?? '', JSON.stringify(entry.detail));
+      .run(entry.messageId, entry.at, entry.step, entry.key ?? '', detail);
     return result.changes === 1;
   }
+
+  /** Replaces secret values in each string of an audit detail before it is written. The default keeps the text. */
+  scrubAuditText: (text: string) => string = (text) => text;
 
   /** Returns the audit trail of a message in the order it was written. */
   listAudit(messageId: string): AuditEntry[] {

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logCaughtError } from '../logger';
+import { toServerOptions, type ConnectionLimits } from './connectionLimits';
 import { handleFunctionRequest, type FunctionRequestOptions } from './functionRequest';
 import { problemType, sendProblem } from './problem';
 import type { RouteTable } from './routeTable';
@@ -24,6 +25,8 @@ export interface HostHttpServerOptions extends FunctionRequestOptions {
   routeTable: RouteTable;
   /** Route prefix without slashes, used for the health path `/<routePrefix>/health`. */
   routePrefix: string;
+  /** Header size and read time limits; Node's defaults apply to those not set. */
+  connectionLimits?: ConnectionLimits;
 }
 
 export const managementPathSegments = ['runtime', 'webhooks', 'durabletask'];
@@ -85,7 +88,8 @@ export class HostHttpServer {
   constructor(options: HostHttpServerOptions) {
     this.#options = options;
     this.#healthPathSegments = [...(options.routePrefix === '' ? [] : options.routePrefix.split('/')), 'health'].map((segment) => segment.toLowerCase());
-    this.#server = http.createServer((req, res) => this.#track(req, res));
+    const serverOptions = options.connectionLimits === undefined ? {} : toServerOptions(options.connectionLimits);
+    this.#server = http.createServer(serverOptions, (req, res) => this.#track(req, res));
   }
 
   get state(): HostState {

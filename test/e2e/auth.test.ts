@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createMessageId, rawBlobNameOf } from '../../lib/ids';
 import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
 import { FilePayloadStore } from '../../lib/payloadStore/FilePayloadStore';
@@ -336,13 +336,60 @@ describe('rejected requests', () => {
     expect(result.body.type).toBe('urn:api-data-connector:problem:forbidden');
   });
 
-  test('each rejection is logged with its reason', () => {
-    const logged = host.logEntries().filter((entry) => entry.msg === 'inbound request failed authentication');
-
-    expect(logged.map((entry) => entry.reason)).toEqual(rejectionCases.map((rejectionCase) => rejectionCase.reason).concat('address-not-allowed'));
+  test('each rejection is logged with its reason', async () => {
+    const expectedReasons = rejectionCases.map((rejectionCase) => rejectionCase.reason).concat('address-not-allowed');
+    // The host writes its log through a pipe, so the last line can arrive after the response.
+    await vi.waitFor(
+      () => {
+        const logged = host.logEntries().filter((entry) => entry.msg === 'inbound request failed authentication');
+        expect(logged.map((entry) => entry.reason)).toEqual(expectedReasons);
+      },
+      { timeout: 5000, interval: 50 },
+    );
     expect(host.stdout()).not.toContain(hmacSecret);
     expect(host.stdout()).not.toContain(basicPassword);
     expect(host.stdout()).not.toContain(secretSettings.E2E_WEBHOOK_SECRET);
+  });
+
+  test('rejection log line has the request id', async () => {
+    const body = newBody();
+    const result = await post('loopback-only', body, hmacHeaders(body, 'wrong-secret'));
+    const requestId = result.body.requestId;
+
+    expect(typeof requestId).toBe('string');
+    // The host writes its log through a pipe, so the line can arrive after the response.
+    await vi.waitFor(
+      () => {
+        const logged = host.logEntries().filter((entry) => entry.msg === 'inbound request rejected' && entry.requestId === requestId);
+        expect(logged).toHaveLength(1);
+      },
+      { timeout: 5000, interval: 50 },
+    );
+  });
+
+  test('safe x-request-id is returned', async () => {
+    const body = newBody();
+    const result = await post('loopback-only', body, { ...hmacHeaders(body, 'wrong-secret'), 'x-request-id': 'partner-trace-7' });
+
+    expect(result.body.requestId).toBe('partner-trace-7');
+  });
+
+  test('echoed secret is redacted in the log', async () => {
+    const body = newBody();
+    const echoHeaders = { ...hmacHeaders(body, 'wrong-secret'), 'webhook-id': hmacSecret, 'x-request-id': hmacSecret };
+
+    const result = await post('loopback-only', body, echoHeaders);
+
+    expect(result.status).toBe(401);
+    await vi.waitFor(
+      () => {
+        const logged = host.logEntries().filter((entry) => entry.msg === 'inbound request rejected' && entry.requestId === '[redacted]');
+        expect(logged).toHaveLength(1);
+        expect(logged[0]?.dedupKey).toBe('[redacted]');
+      },
+      { timeout: 5000, interval: 50 },
+    );
+    expect(host.stdout()).not.toContain(hmacSecret);
   });
 });
 

@@ -108,8 +108,8 @@ export function writeConnectorsFile(folder: string, targetUrl: string, connector
   return filePath;
 }
 
-/** Starts the connector app (this repository's `dist/app.js`) on the local host. */
-export function startConnectorHost(connectorsFile: string, dataDir: string): Promise<HostProcess> {
+/** Starts the connector app (this repository's `dist/app.js`) on the local host, with `env` added to its environment. */
+export function startConnectorHost(connectorsFile: string, dataDir: string, env: Record<string, string> = {}): Promise<HostProcess> {
   return startHostProcess({
     appRoot: repoRoot,
     dataDir,
@@ -118,6 +118,7 @@ export function startConnectorHost(connectorsFile: string, dataDir: string): Pro
       LOCAL_FUNCTION_KEY: functionKey,
       [connectorSecretName]: connectorSecret,
       PAYLOAD_STORE: undefined,
+      ...env,
     },
   });
 }

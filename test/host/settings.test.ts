@@ -141,7 +141,22 @@ describe('host.json', () => {
 
 describe('host environment', () => {
   it('defaults apply', () => {
-    expect(readHostEnvironment({})).toEqual({ maxRequestBodyBytes: 104_857_600, shutdownGracePeriodMs: 30_000, logLevel: 'info' });
+    expect(readHostEnvironment({})).toEqual({
+      maxRequestBodyBytes: 104_857_600,
+      shutdownGracePeriodMs: 30_000,
+      connectionLimits: { maxHeaderBytes: 16_384, headersTimeoutMs: 60_000, requestTimeoutMs: 300_000 },
+      logLevel: 'info',
+    });
+  });
+
+  it('connection limits are read', () => {
+    const environment = readHostEnvironment({ HOST_MAX_HEADER_BYTES: '8192', HOST_HEADERS_TIMEOUT_MS: '2000', HOST_REQUEST_TIMEOUT_MS: '3000' });
+
+    expect(environment.connectionLimits).toEqual({ maxHeaderBytes: 8192, headersTimeoutMs: 2000, requestTimeoutMs: 3000 });
+  });
+
+  it('invalid request timeout names the setting', () => {
+    expect(() => readHostEnvironment({ HOST_REQUEST_TIMEOUT_MS: '0' })).toThrow('HOST_REQUEST_TIMEOUT_MS must be a positive integer, but it is "0"');
   });
 
   it('body limit is read', () => {
