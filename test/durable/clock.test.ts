@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Clock } from '../../local/durable/clock';
 import { startInProcessEngine, type InProcessEngine } from '../helpers/inProcessEngine';
 
-/** A clock that stands still until a test moves it. */
+/** A clock that does not move until a test advances it. */
 class ManualClock implements Clock {
   #nowInMilliseconds = Date.parse('2026-01-01T00:00:00Z');
 

@@ -9,7 +9,7 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
-/** A status code to answer, or a function that picks one for each request. */
+/** A status code to respond with, or a function that picks one for each request. */
 export type StatusPlan = (request: ReceivedRequest, index: number) => number;
 
 export interface TargetServer {
