@@ -5,11 +5,14 @@ import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { readEntityVersionActivityName } from '../lib/functionNames';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
 import { parseJsonPayload } from '../lib/payloads';
-import { extractEntity } from '../lib/transform/extractEntity';
+import { scrubError } from '../lib/redaction/messageScrubber';
+import { createPayloadScrubber, scrubValues } from '../lib/redaction/redactPayload';
+import { extractEntity, type EntityReference } from '../lib/transform/extractEntity';
 
 /**
  * Reads the entity type, key and version of a message from its raw payload, stores them
- * with the message and audits the step `entityRead`. Throws a PermanentError when the key
+ * with the message and audits the step `entityRead`, with the connector's redacted values
+ * replaced in the audit entry and in errors. Throws a PermanentError when the key
  * or a configured version is missing from the payload.
  */
 export async function readEntityVersion(
@@ -19,7 +22,14 @@ export async function readEntityVersion(
   const connector = requireConnector(dependencies.connectors, input.connectorId);
   const payload = await readDecodedPayload(dependencies.payloadStore, input.rawBlobName, input.messageId, connector.inbound.maxDecodedBytes);
 
-  const entity = await extractEntity(connector, parseJsonPayload(payload.decodedBytes, input.rawBlobName), input.messageId);
+  const parsed = parseJsonPayload(payload.decodedBytes, input.rawBlobName);
+  const scrubber = createPayloadScrubber(parsed, connector.redact ?? []);
+  let entity: EntityReference | undefined;
+  try {
+    entity = await extractEntity(connector, parsed, input.messageId);
+  } catch (error) {
+    throw scrubError(error, scrubber);
+  }
   if (entity === undefined) {
     return {};
   }
@@ -29,7 +39,7 @@ export async function readEntityVersion(
     messageId: input.messageId,
     at: dependencies.clock().toISOString(),
     step: 'entityRead',
-    detail: { entityType: entity.type, entityKey: entity.key, version: entity.version ?? null },
+    detail: scrubValues({ entityType: entity.type, entityKey: entity.key, version: entity.version ?? null }, scrubber),
   });
   return { entity };
 }

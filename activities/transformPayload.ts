@@ -8,6 +8,8 @@ import { transformedBlobNameOf } from '../lib/ids';
 import { isJsonContentType } from '../lib/encoding/mediaType';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
 import { parseJsonPayload, readRequiredPayload } from '../lib/payloads';
+import { scrubError } from '../lib/redaction/messageScrubber';
+import { createPayloadScrubber } from '../lib/redaction/redactPayload';
 import { evaluateExpression, toJsonValue } from '../lib/transform/evaluateExpression';
 
 /**
@@ -36,7 +38,12 @@ export async function transformPayload(
       );
     }
     const payload = parseJsonPayload(rawPayload.decodedBytes, input.rawBlobName);
-    const result = toJsonValue(await evaluateExpression(expression, payload, `transform of connector ${connector.id}`));
+    let result: unknown;
+    try {
+      result = toJsonValue(await evaluateExpression(expression, payload, `transform of connector ${connector.id}`));
+    } catch (error) {
+      throw scrubError(error, createPayloadScrubber(payload, connector.redact ?? []));
+    }
     if (result === undefined) {
       throw new PermanentError(
         `The transform of connector ${connector.id} returned no value for message ${input.messageId}. ` +

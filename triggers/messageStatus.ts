@@ -7,6 +7,8 @@ import { messageStatusFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
 import { handleWithRequestId } from '../lib/http/requestId';
 import { isMessageId } from '../lib/ids';
+import { createMessageScrubber } from '../lib/redaction/messageScrubber';
+import { scrubValues } from '../lib/redaction/redactPayload';
 import type { AttemptRecord } from '../lib/tracking/types';
 
 export type MessageOutcome = 'delivered' | 'stale' | 'failed' | 'pending';
@@ -25,7 +27,8 @@ interface OrchestrationView {
 /**
  * Returns the lineage of one message: the request as received, the orchestration's
  * runtime status and outcome, the entity, every delivery attempt per destination and the
- * audit trail.
+ * audit trail. Values at the connector's `redact` pointers and secret values are replaced by
+ * `[redacted]`.
  */
 export async function readMessageStatus(
   messageId: string,
@@ -64,7 +67,20 @@ export async function readMessageStatus(
     destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId), outcome),
     audit: audit.map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
-  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+
+  // The entity, the failure and the audit trail may quote payload values, so the connector's
+  // redacted values are replaced there. The attempts keep the destination's own response body. Secret
+  // values are then replaced in the whole body as a last safeguard.
+  const connector = dependencies.connectors.byId.get(message.connectorId);
+  if (connector !== undefined) {
+    const scrubber = await createMessageScrubber(connector, message.rawBlobName, messageId, dependencies);
+    body.entityKey = scrubValues(body.entityKey, scrubber);
+    body.entityVersion = scrubValues(body.entityVersion, scrubber);
+    body.failure = scrubValues(body.failure, scrubber);
+    body.audit = scrubValues(body.audit, scrubber);
+  }
+  const text = dependencies.trackingStore.scrubAuditText(JSON.stringify(body));
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: text };
 }
 
 /** Reads the orchestration status, and returns no runtime status when the instance does not exist yet. */

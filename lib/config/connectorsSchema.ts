@@ -67,6 +67,7 @@ export const connectorsSchema = {
             expression: { $ref: '#/$defs/jsonataExpression' },
           },
         },
+        redact: { type: 'array', items: { type: 'string' }, uniqueItems: true, default: [] },
         destinations: {
           type: 'array',
           minItems: 1,

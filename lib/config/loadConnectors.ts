@@ -11,6 +11,7 @@ import { findBlockedAddress, hostnameOf } from '../network/addressGuard';
 import { connectorsSchema } from './connectorsSchema';
 import { findOpaqueTypesWithJsonSteps } from './opaqueContentTypes';
 import { compilePayloadSchema } from './payloadSchema';
+import { parseJsonPointer } from '../redaction/redactPayload';
 import { isReportedSchemaError, toConfigurationIssue, type ConfigurationIssue } from './schemaIssues';
 import type { CompiledExpressions, Connector, ConnectorConfig, Connectors, ConnectorsFile } from './types';
 
@@ -61,7 +62,12 @@ export function parseConnectors(text: string, file: string): Connectors {
   }
 
   const connectorsFile = document as ConnectorsFile;
-  const issues = [...findDuplicateIds(connectorsFile), ...findBlockedLiteralAddresses(connectorsFile), ...findOpaqueTypesWithJsonSteps(connectorsFile)];
+  const issues = [
+    ...findDuplicateIds(connectorsFile),
+    ...findBlockedLiteralAddresses(connectorsFile),
+    ...findOpaqueTypesWithJsonSteps(connectorsFile),
+    ...findInvalidRedactPointers(connectorsFile),
+  ];
   const list = connectorsFile.connectors.map((connector, index) => ({
     ...applyInboundDefaults(connector, connectorsFile),
     expressions: compileExpressions(connector, `/connectors/${index}`, issues),
@@ -144,6 +150,26 @@ function findBlockedLiteralAddresses(connectorsFile: ConnectorsFile): Configurat
         problem: `host ${hostname} is not a public address and is outside allowedPrivateRanges`,
         fix: `add a range that contains it, such as "${singleAddressRange}", to allowedPrivateRanges if this destination is intended`,
       });
+    });
+  });
+  return issues;
+}
+
+/** Reports `redact` entries that are not JSON pointers to a part of the payload. */
+function findInvalidRedactPointers(connectorsFile: ConnectorsFile): ConfigurationIssue[] {
+  const issues: ConfigurationIssue[] = [];
+
+  connectorsFile.connectors.forEach((connector, connectorIndex) => {
+    (connector.redact ?? []).forEach((pointer, pointerIndex) => {
+      try {
+        parseJsonPointer(pointer);
+      } catch (error) {
+        issues.push({
+          path: `/connectors/${connectorIndex}/redact/${pointerIndex}`,
+          problem: `"${pointer}" is not a valid JSON pointer (RFC 6901): ${(error as Error).message}`,
+          fix: 'write a pointer to one value of the payload, such as "/customer/email" or "/items/0/card~1number" for the key "card/number"',
+        });
+      }
     });
   });
   return issues;

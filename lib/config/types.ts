@@ -79,6 +79,12 @@ export interface ConnectorConfig {
   entity?: EntityConfig;
   /** Without a transform the raw payload is delivered unchanged. */
   transform?: TransformConfig;
+  /**
+   * JSON pointers (RFC 6901) into JSON payloads whose values are shown as `[redacted]` in logs,
+   * audit entries and the message status. The stored and delivered payloads keep them. The
+   * loader sets it to `[]` when absent.
+   */
+  redact?: string[];
   destinations: DestinationConfig[];
 }
 

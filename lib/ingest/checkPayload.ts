@@ -6,6 +6,7 @@ import { parseJsonBytes } from '../encoding/jsonBytes';
 import { payloadKindOf, type PayloadKind } from '../encoding/mediaType';
 import { errorMessageOf } from '../errors';
 import { problemResponse, problemTypes } from '../http/problem';
+import { createPayloadScrubber, scrubValues } from '../redaction/redactPayload';
 
 /** Maximum number of schema errors that a response and a quarantine entry list. */
 export const maxSchemaErrorsListed = 100;
@@ -77,7 +78,9 @@ export async function checkPayload(connector: Connector, received: ReceivedPaylo
   }
 
   const schemaErrors = connector.payloadValidator?.(payload) ?? [];
-  return { kind, contentEncoding, schemaErrors: schemaErrors.slice(0, maxSchemaErrorsListed), schemaErrorCount: schemaErrors.length };
+  // The errors go to the 422 response, the quarantine entry and its audit, so redacted values are replaced here.
+  const listedErrors = scrubValues(schemaErrors.slice(0, maxSchemaErrorsListed), createPayloadScrubber(payload, connector.redact ?? []));
+  return { kind, contentEncoding, schemaErrors: listedErrors, schemaErrorCount: schemaErrors.length };
 }
 
 function unsupportedContentType(connector: Connector, contentType: string): HttpResponseInit {
