@@ -3,6 +3,7 @@ import { requireConnector } from '../lib/config/requireConnector';
 import type { PayloadReference, ReadEntityVersionOutput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { readEntityVersionActivityName } from '../lib/functionNames';
+import { createHashedTrackedEntityKey } from '../lib/ids';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
 import { parseJsonPayload } from '../lib/payloads';
 import { scrubError } from '../lib/redaction/messageScrubber';
@@ -41,6 +42,9 @@ export async function readEntityVersion(
     step: 'entityRead',
     detail: scrubValues({ entityType: entity.type, entityKey: entity.key, version: entity.version ?? null }, scrubber),
   });
+  if ((connector.redact ?? []).length > 0) {
+    return { entity, trackedEntityKey: createHashedTrackedEntityKey(input.connectorId, entity.type, entity.key) };
+  }
   return { entity };
 }
 

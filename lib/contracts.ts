@@ -58,6 +58,11 @@ export interface PayloadReference {
 export interface ReadEntityVersionOutput {
   /** Absent when the connector declares no entity. */
   entity?: EntityReference;
+  /**
+   * Key of the tracked entity when it must not show the entity key: set for connectors that
+   * redact payload fields, because entity ids appear in host logs. Absent otherwise.
+   */
+  trackedEntityKey?: string;
 }
 
 export interface TransformPayloadOutput {

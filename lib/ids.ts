@@ -53,3 +53,12 @@ export function transformedBlobNameOf(connectorId: string, messageId: string): s
 export function createTrackedEntityKey(connectorId: string, entityType: string, entityKey: string): string {
   return `${connectorId}|${entityType}|${entityKey}`;
 }
+
+/**
+ * Returns a tracked entity key that carries a SHA-256 of the entity key instead of the key, for
+ * connectors that redact payload fields. It keeps one entity per key without showing the key.
+ */
+export function createHashedTrackedEntityKey(connectorId: string, entityType: string, entityKey: string): string {
+  const keyHash = crypto.createHash('sha256').update(entityKey, 'utf8').digest('hex').slice(0, 32);
+  return `${connectorId}|${entityType}|sha256:${keyHash}`;
+}

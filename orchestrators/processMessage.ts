@@ -62,15 +62,18 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput): G
   const plan = (yield context.df.callActivity(recordMessageActivityName, input)) as DeliveryPlan;
 
   let entity: EntityReference | undefined;
+  let trackedEntityKey: string | undefined;
   if (plan.hasEntity) {
     setStage(context, 'readingEntity');
     const read = (yield context.df.callActivity(readEntityVersionActivityName, payloadReference)) as ReadEntityVersionOutput;
     entity = read.entity;
+    trackedEntityKey = read.trackedEntityKey;
   }
 
   if (entity?.version !== undefined) {
     setStage(context, 'offeringVersion');
-    const offer = yield* offerVersion(context, input, entity, entity.version);
+    const entityKey = trackedEntityKey ?? createTrackedEntityKey(input.connectorId, entity.type, entity.key);
+    const offer = yield* offerVersion(context, input, entity, entity.version, entityKey);
     if (!offer.accepted) {
       setStage(context, 'stale');
       return { outcome: 'stale', messageId: input.messageId, entity, previousVersion: offer.previousVersion };
@@ -102,8 +105,9 @@ function* offerVersion(
   input: ProcessMessageInput,
   entity: EntityReference,
   version: EntityVersion,
+  trackedEntityKey: string,
 ): Generator<Task, OfferVersionResult, unknown> {
-  const entityId = new df.EntityId(trackedEntityName, createTrackedEntityKey(input.connectorId, entity.type, entity.key));
+  const entityId = new df.EntityId(trackedEntityName, trackedEntityKey);
   const offer: OfferVersionInput = { version, messageId: input.messageId, offeredAt: context.df.currentUtcDateTime.toISOString() };
   const result = (yield context.df.callEntity(entityId, offerVersionOperationName, offer)) as OfferVersionResult;
 

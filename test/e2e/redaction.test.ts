@@ -32,6 +32,11 @@ const redactedPointers = ['/customer/email'];
 const connectorOptions: ConnectorOptions[] = [
   { id: 'customers', entity: { type: 'customer', key: 'customer.email' }, destinations: [{ id: 'crm', path: '/customers' }] },
   {
+    id: 'versioned',
+    entity: { type: 'customer', key: 'customer.email', version: 'revision' },
+    destinations: [{ id: 'crm', path: '/versioned' }],
+  },
+  {
     id: 'rejecting',
     transform: "$error('customer ' & customer.email & ' is blocked')",
     destinations: [{ id: 'crm', path: '/rejecting' }],
@@ -106,6 +111,16 @@ describe('redacted payload values', () => {
     expect(await readStoredRaw('customers', messageId)).toContain(email);
     const delivery = target.requests.find((request) => request.headers['idempotency-key'] === createDeliveryInstanceId(messageId, 'crm'));
     expect(delivery?.body.toString('utf8')).toBe(body.toString('utf8'));
+    expect(host.stdout() + host.stderr()).not.toContain(email);
+  });
+
+  it('keeps a versioned entity key out of host logs', async () => {
+    const messageId = await sendMessage(host.baseUrl, 'versioned', jsonBytes({ customer: { email }, revision: 1 }));
+
+    const status = await waitForTerminalStatus(host.baseUrl, messageId);
+
+    expect(status.outcome).toBe('delivered');
+    expect(host.stdout() + host.stderr()).toContain('"entity batch finished"');
     expect(host.stdout() + host.stderr()).not.toContain(email);
   });
 
