@@ -8,6 +8,7 @@ import { PermanentError, RetryableError, errorMessageOf } from '../lib/errors';
 import { deliverPayloadActivityName } from '../lib/functionNames';
 import { checkDestinationAddress } from '../lib/network/addressGuard';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Makes one delivery attempt of a payload to a destination and records it in the
@@ -91,5 +92,5 @@ async function attemptDelivery(
 }
 
 df.app.activity(deliverPayloadActivityName, {
-  handler: (input: unknown) => deliverPayload(input as DeliverPayloadInput),
+  handler: withScrubbedErrors((input: unknown) => deliverPayload(input as DeliverPayloadInput)),
 });

@@ -3,6 +3,7 @@ import type { MirrorEntityStateInput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { mirrorEntityStateActivityName } from '../lib/functionNames';
 import type { MirrorResult } from '../lib/tracking/types';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Copies the message's entity version into the entity_state and entity_changes tables,
@@ -33,5 +34,5 @@ export async function mirrorEntityState(
 }
 
 df.app.activity(mirrorEntityStateActivityName, {
-  handler: (input: unknown) => mirrorEntityState(input as MirrorEntityStateInput),
+  handler: withScrubbedErrors((input: unknown) => mirrorEntityState(input as MirrorEntityStateInput)),
 });

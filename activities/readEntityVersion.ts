@@ -9,6 +9,7 @@ import { parseJsonPayload } from '../lib/payloads';
 import { scrubError } from '../lib/redaction/messageScrubber';
 import { createPayloadScrubber, scrubValues } from '../lib/redaction/redactPayload';
 import { extractEntity, type EntityReference } from '../lib/transform/extractEntity';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Reads the entity type, key and version of a message from its raw payload, stores them
@@ -49,5 +50,5 @@ export async function readEntityVersion(
 }
 
 df.app.activity(readEntityVersionActivityName, {
-  handler: (input: unknown) => readEntityVersion(input as PayloadReference),
+  handler: withScrubbedErrors((input: unknown) => readEntityVersion(input as PayloadReference)),
 });

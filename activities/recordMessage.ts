@@ -3,6 +3,7 @@ import { requireConnector } from '../lib/config/requireConnector';
 import type { DeliveryPlan, ProcessMessageInput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { recordMessageActivityName } from '../lib/functionNames';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Audits that processing of a message started (step `received`) and returns its delivery
@@ -34,5 +35,5 @@ export async function recordMessage(input: ProcessMessageInput, dependencies: De
 }
 
 df.app.activity(recordMessageActivityName, {
-  handler: (input: unknown) => recordMessage(input as ProcessMessageInput),
+  handler: withScrubbedErrors((input: unknown) => recordMessage(input as ProcessMessageInput)),
 });

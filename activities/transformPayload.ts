@@ -11,6 +11,7 @@ import { parseJsonPayload, readRequiredPayload } from '../lib/payloads';
 import { scrubError } from '../lib/redaction/messageScrubber';
 import { createPayloadScrubber } from '../lib/redaction/redactPayload';
 import { evaluateExpression, toJsonValue } from '../lib/transform/evaluateExpression';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Applies the connector's JSONata transform to the raw payload, decoded from the content
@@ -67,5 +68,5 @@ export async function transformPayload(
 }
 
 df.app.activity(transformPayloadActivityName, {
-  handler: (input: unknown) => transformPayload(input as PayloadReference),
+  handler: withScrubbedErrors((input: unknown) => transformPayload(input as PayloadReference)),
 });

@@ -4,6 +4,7 @@ import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { writeAuditActivityName } from '../lib/functionNames';
 import { createMessageScrubber } from '../lib/redaction/messageScrubber';
 import { scrubValues } from '../lib/redaction/redactPayload';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Appends an audit entry for a step that the orchestrator takes without another activity.
@@ -28,5 +29,5 @@ export async function writeAudit(input: WriteAuditInput, dependencies: Dependenc
 }
 
 df.app.activity(writeAuditActivityName, {
-  handler: (input: unknown) => writeAudit(input as WriteAuditInput),
+  handler: withScrubbedErrors((input: unknown) => writeAudit(input as WriteAuditInput)),
 });

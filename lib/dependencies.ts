@@ -42,6 +42,11 @@ function connectorLogger(): pino.Logger {
 }
 let dependencies: Dependencies | undefined;
 
+/** Replaces every configured secret value in `text` with `[redacted]`. */
+export function scrubSecretText(text: string): string {
+  return secretScrubber.scrub(text);
+}
+
 /**
  * Reads the settings and validates the connectors file once. The app calls it when it
  * loads, so an invalid file stops start-up with a ConfigurationError.
