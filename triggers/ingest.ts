@@ -17,11 +17,11 @@ export { isJsonContentType } from '../lib/encoding/mediaType';
 type Validation = { rejection: HttpResponseInit; request?: undefined } | { rejection?: undefined; request: ReceivedPayload };
 
 /**
- * Accepts one inbound message for a connector. After the connector's rate limit (429) and
- * concurrent request limit (503), and checking size and signature here, and
- * content type, content coding, decoded size, JSON syntax and JSON Schema in `admitPayload`,
- * it claims the message id, stores the raw bytes, starts `processMessage` and responds with
- * 202 and the message id. A duplicate of an accepted message gets 200 with the same id. A
+ * Accepts one inbound message for a connector. The connector's rate limit (429), concurrent
+ * request limit (503), size limit and signature are checked here. `admitPayload` then checks
+ * content type, content coding, decoded size, JSON syntax and JSON Schema. Finally the message
+ * id is claimed, the raw bytes are stored, `processMessage` starts, and the response is 202 with
+ * the message id. A duplicate of an accepted message gets 200 with the same id. A
  * payload that fails the schema is kept in quarantine and gets 422. Any other rejected
  * request stores and starts nothing.
  */

@@ -33,7 +33,7 @@ export interface RateLimitConfig {
   burst: number;
 }
 
-/** Where the deduplication key of an inbound request comes from. */
+/** Source of the deduplication key of an inbound request. */
 export interface DedupKeyConfig {
   header: string;
 }

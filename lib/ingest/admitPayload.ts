@@ -29,7 +29,7 @@ export type Admission =
 /**
  * Runs the steps after authentication that ingest and the release of a quarantined payload
  * share. `checkPayload` checks the payload and its schema. A schema violation is quarantined or
- * reported, as `options` says. Otherwise `acceptMessage` claims the message id, stores the
+ * reported, as `options` selects. Otherwise `acceptMessage` claims the message id, stores the
  * bytes and starts `processMessage`.
  */
 export async function admitPayload(

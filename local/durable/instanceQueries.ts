@@ -63,7 +63,10 @@ export function listInstances(db: Database.Database, filter: ListFilter): ListPa
   };
 }
 
-/** Lists existing entities whose id starts with `@name@` (every entity without a name), in id order, with a token for the next page. */
+/**
+ * Lists existing entities whose id starts with `@name@`, or every entity when `name` is
+ * undefined, in id order, with a token for the next page.
+ */
 export function listEntities(db: Database.Database, name: string | undefined, filter: EntityListFilter): EntityListPage {
   const prefix = name === undefined ? '@' : `@${name.toLowerCase()}@`;
   const conditions = ['entity_exists = 1', 'substr(entity_id, 1, ?) = ?'];
@@ -80,6 +83,7 @@ export function listEntities(db: Database.Database, name: string | undefined, fi
     conditions.push('entity_id > ?');
     parameters.push(decodeEntityToken(filter.continuationToken));
   }
+
   const pageSize = filter.top !== undefined && filter.top > 0 ? filter.top : undefined;
   const rows = db
     .prepare<unknown[], EntityRow>(`SELECT * FROM entities WHERE ${conditions.join(' AND ')} ORDER BY entity_id LIMIT ?`)
@@ -87,6 +91,7 @@ export function listEntities(db: Database.Database, name: string | undefined, fi
   const hasMore = pageSize !== undefined && rows.length > pageSize;
   const page = hasMore ? rows.slice(0, pageSize) : rows;
   const last = page[page.length - 1];
+
   return {
     entities: page.map((row) => ({
       entityId: { name: row.name, key: row.key },

@@ -104,7 +104,7 @@ export interface DurableEngineApi {
   waitForCompletion(instanceId: string, timeoutInMilliseconds: number): Promise<InstanceStatus | undefined>;
 }
 
-/** Raised when a failed instance cannot be rewound; the message says why and what to do instead. */
+/** Raised when a failed instance cannot be rewound. The message states why and what to do instead. */
 export class RewindNotPossibleError extends Error {
   override name = 'RewindNotPossibleError';
 }

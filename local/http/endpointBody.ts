@@ -4,7 +4,7 @@ import { hostEnvironmentNames } from '../settings';
 import { problemType, sendProblem } from './problem';
 import { declaredLengthOverLimit, readRequestBody, RequestBodyTooLargeError } from './requestBody';
 
-/** Request bodies of the host's own endpoints, such as the Event Grid topic and the admin API. */
+/** Reading request bodies up to the host limit, for HTTP functions and the host's own endpoints (Event Grid topic, admin API). */
 
 function sendBodyTooLarge(res: ServerResponse, maxBodyBytes: number): void {
   sendProblem(res, {

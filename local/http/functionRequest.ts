@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FunctionInvoker } from '../functionsCore/invoker';
-import { hostEnvironmentNames } from '../settings';
 import { logInvocation, type HostLogger } from '../logger';
 import { isAuthorized, unauthorizedProblem } from './authorization';
+import { readBodyWithinLimit } from './endpointBody';
 import { problemType, sendProblem } from './problem';
-import { declaredLengthOverLimit, readRequestBody, RequestBodyTooLargeError } from './requestBody';
 import type { HttpRoute } from './routeTable';
 import { findHttpResponse, toRpcHttpTrigger, writeRpcHttpResponse } from './rpcHttp';
 
@@ -15,39 +14,6 @@ export interface FunctionRequestOptions {
   invoker: FunctionInvoker;
   hostKey: string;
   maxRequestBodyBytes: number;
-}
-
-/**
- * Rejects a body over the limit. The connection is closed afterwards because the rest of the
- * body is not read.
- */
-function sendBodyTooLarge(res: ServerResponse, maxRequestBodyBytes: number): void {
-  sendProblem(res, {
-    status: 413,
-    type: problemType('request-body-too-large'),
-    title: 'Request body too large',
-    detail: `The request body is larger than the host limit of ${maxRequestBodyBytes} bytes. Send a smaller body, or raise the setting ${hostEnvironmentNames.maxRequestBodyBytes}.`,
-    headers: { Connection: 'close' },
-  });
-}
-
-/** Reads the body and returns it, or sends the error response and returns undefined. */
-async function receiveBody(options: FunctionRequestOptions, req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
-  if (declaredLengthOverLimit(req, options.maxRequestBodyBytes) !== undefined) {
-    sendBodyTooLarge(res, options.maxRequestBodyBytes);
-    return undefined;
-  }
-  try {
-    return await readRequestBody(req, options.maxRequestBodyBytes);
-  } catch (error) {
-    if (error instanceof RequestBodyTooLargeError) {
-      sendBodyTooLarge(res, options.maxRequestBodyBytes);
-    } else {
-      options.logger.info({ method: req.method, path: req.url?.split('?')[0], reason: (error as Error).message }, 'request body not received');
-      res.destroy();
-    }
-    return undefined;
-  }
 }
 
 /**
@@ -70,7 +36,7 @@ export async function handleFunctionRequest(
     return;
   }
 
-  const body = await receiveBody(options, req, res);
+  const body = await readBodyWithinLimit(req, res, options.maxRequestBodyBytes, options.logger);
   if (!body) {
     return;
   }

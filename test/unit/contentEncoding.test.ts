@@ -98,7 +98,7 @@ describe('decodeContentEncoding', () => {
       const result = await decodeContentEncoding(bomb, 'gzip', smallLimit);
 
       expect(result.status).toBe('tooLarge');
-      expect(result.status === 'tooLarge' && result.decodedBytesBeforeStop).toBeLessThanOrEqual(maxDecodedBeforeStop);
+      expect((result as { decodedBytesBeforeStop: number }).decodedBytesBeforeStop).toBeLessThanOrEqual(maxDecodedBeforeStop);
     });
 
     test('br stops right after the limit', async () => {
@@ -108,7 +108,7 @@ describe('decodeContentEncoding', () => {
       const result = await decodeContentEncoding(bomb, 'br', smallLimit);
 
       expect(result.status).toBe('tooLarge');
-      expect(result.status === 'tooLarge' && result.decodedBytesBeforeStop).toBeLessThanOrEqual(maxDecodedBeforeStop);
+      expect((result as { decodedBytesBeforeStop: number }).decodedBytesBeforeStop).toBeLessThanOrEqual(maxDecodedBeforeStop);
     });
 
     test('deflate stops right after the limit', async () => {
@@ -117,7 +117,7 @@ describe('decodeContentEncoding', () => {
       const result = await decodeContentEncoding(bomb, 'deflate', smallLimit);
 
       expect(result.status).toBe('tooLarge');
-      expect(result.status === 'tooLarge' && result.decodedBytesBeforeStop).toBeLessThanOrEqual(maxDecodedBeforeStop);
+      expect((result as { decodedBytesBeforeStop: number }).decodedBytesBeforeStop).toBeLessThanOrEqual(maxDecodedBeforeStop);
     });
   });
 });
