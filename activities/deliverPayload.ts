@@ -49,7 +49,7 @@ export async function deliverPayload(
 
   if (result.outcome === 'delivered') {
     dependencies.logger.info({ ...logFields, statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds }, 'delivery attempt succeeded');
-    return { statusCode: result.statusCode as number, durationInMilliseconds: result.durationInMilliseconds };
+    return { outcome: 'delivered', statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds };
   }
 
   const failure = result.error ?? 'unknown failure';

@@ -18,6 +18,27 @@ export interface ProcessMessageInput {
   contentEncoding?: string;
   sizeInBytes: number;
   sha256: string;
+  /** Set when an operator replays an earlier message; this message is then a new, linked one. */
+  replay?: ReplayOrigin;
+  /** W3C `traceparent` of the message's trace, sent to destinations on every attempt. */
+  traceparent?: string;
+}
+
+/** What a replayed message repeats, and who asked for it. */
+export interface ReplayOrigin {
+  originalMessageId: string;
+  /** Destinations to deliver to. Absent means all of the connector's current destinations. */
+  destinationIds?: string[];
+  /**
+   * True: transform the stored raw bytes again with the current connector version. False: deliver
+   * the payload that the original message delivered to each destination.
+   */
+  retransform: boolean;
+  reason: string;
+  /** The operator's identity, from the `x-ms-client-principal-name` header. */
+  operator: string;
+  /** Set when the replay is part of a bulk replay. */
+  bulkReplayId?: string;
 }
 
 export interface DestinationDelivery {
@@ -102,10 +123,23 @@ export interface DeliverPayloadInput {
   attemptNumber: number;
   maxAttempts: number;
   idempotencyKey: string;
+  /** W3C `traceparent` sent with the attempt. */
+  traceparent?: string;
 }
 
+/**
+ * The result of one attempt. Failed attempts are returned, not thrown, so that the orchestrator
+ * sees the classification and the target's `Retry-After`.
+ */
 export interface DeliverPayloadOutput {
-  statusCode: number;
+  outcome: 'delivered' | 'retryable' | 'permanent';
+  statusCode?: number;
+  /** What failed, without secrets: the network error, the timeout, the status or the refused address. */
+  error?: string;
+  /** The target's `Retry-After` converted to a wait from the end of the attempt, before clamping. */
+  retryAfterInMilliseconds?: number;
+  /** True when the target answered 410 Gone: the destination is disabled until an operator enables it. */
+  disablesDestination?: boolean;
   durationInMilliseconds: number;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { findOpaqueTypesWithJsonSteps } from './opaqueContentTypes';
 import { compilePayloadSchema } from './payloadSchema';
 import { parseJsonPointer } from '../redaction/redactPayload';
 import { isReportedSchemaError, toConfigurationIssue, type ConfigurationIssue } from './schemaIssues';
-import type { CompiledExpressions, Connector, ConnectorConfig, Connectors, ConnectorsFile } from './types';
+import type { CompiledDestinationExpressions, CompiledExpressions, Connector, ConnectorConfig, Connectors, ConnectorsFile } from './types';
 
 /** Maximum number of issues listed in one error, so that a badly broken file stays readable. */
 const maxIssuesInMessage = 20;
@@ -71,6 +72,8 @@ export function parseConnectors(text: string, file: string): Connectors {
   const list = connectorsFile.connectors.map((connector, index) => ({
     ...applyInboundDefaults(connector, connectorsFile),
     expressions: compileExpressions(connector, `/connectors/${index}`, issues),
+    destinationExpressions: compileDestinationExpressions(connector, `/connectors/${index}`, issues),
+    configurationVersion: hashConnectorDefinition(connector),
     payloadValidator: compilePayloadSchema(connector, path.dirname(path.resolve(file)), `/connectors/${index}`, issues),
   }));
   throwIssues(file, issues);
@@ -188,6 +191,47 @@ function compileExpressions(connector: ConnectorConfig, connectorPath: string, i
     expressions.transform = compileExpression(connector.transform.expression, `${connectorPath}/transform/expression`, issues);
   }
   return expressions;
+}
+
+function compileDestinationExpressions(
+  connector: ConnectorConfig,
+  connectorPath: string,
+  issues: ConfigurationIssue[],
+): Map<string, CompiledDestinationExpressions> {
+  const byDestinationId = new Map<string, CompiledDestinationExpressions>();
+  connector.destinations.forEach((destination, index) => {
+    const destinationPath = `${connectorPath}/destinations/${index}`;
+    const expressions: CompiledDestinationExpressions = {};
+    if (destination.filter !== undefined) {
+      expressions.filter = compileExpression(destination.filter, `${destinationPath}/filter`, issues);
+    }
+    if (destination.transform !== undefined) {
+      expressions.transform = compileExpression(destination.transform.expression, `${destinationPath}/transform/expression`, issues);
+    }
+    byDestinationId.set(destination.id, expressions);
+  });
+  return byDestinationId;
+}
+
+/**
+ * Returns the SHA-256 of the connector's definition with defaults applied, in a canonical JSON
+ * form (object keys sorted), so that reordering keys in the file does not change it.
+ */
+export function hashConnectorDefinition(connector: ConnectorConfig): string {
+  return createHash('sha256').update(canonicalJson(connector)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, entryValue]) => entryValue !== undefined)
+      .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    return `{${entries.map(([key, entryValue]) => `${JSON.stringify(key)}:${canonicalJson(entryValue)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function compileExpression(text: string, path: string, issues: ConfigurationIssue[]): Expression | undefined {

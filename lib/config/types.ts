@@ -58,18 +58,89 @@ export interface RetryPolicy {
   firstIntervalInMilliseconds: number;
   backoffCoefficient: number;
   maxIntervalInMilliseconds: number;
+  /**
+   * Time from the first attempt after which no attempt starts and the message is dead-lettered,
+   * also while the circuit breaker keeps the destination closed to attempts.
+   */
+  totalDeadlineInMilliseconds: number;
+  /** `full`: each wait is a random time between 0 and the computed interval. `none`: the interval itself. */
+  jitter: 'full' | 'none';
+  /** Range that a target's `Retry-After` is clamped to. */
+  minRetryAfterInMilliseconds: number;
+  maxRetryAfterInMilliseconds: number;
 }
 
 export type DestinationMethod = 'POST' | 'PUT' | 'PATCH';
+
+/** How the connector authenticates to a destination. Secrets are named by `secretRef` and never written here. */
+export type OutboundAuthConfig =
+  | { type: 'bearer'; secretRef: string }
+  | { type: 'api-key'; header: string; secretRef: string }
+  | { type: 'basic'; username: string; secretRef: string }
+  | {
+      type: 'oauth2-client-credentials';
+      tokenUrl: string;
+      clientId: string;
+      /** Names the setting that holds the client secret. */
+      secretRef: string;
+      scope?: string;
+    };
+
+/** Standard Webhooks signing of outbound requests. The setting holds `whsec_<base64 key>`. */
+export interface OutboundSigningConfig {
+  type: 'standard-webhooks';
+  secretRef: string;
+}
+
+/** Client certificate for mutual TLS: PEM certificate and key, or a PFX archive (base64) with its password. */
+export type ClientCertificateConfig =
+  | { certificateRef: string; keyRef: string; keyPassphraseRef?: string }
+  | { pfxRef: string; passphraseRef?: string };
+
+export interface CircuitBreakerConfig {
+  /** Consecutive failed attempts that open the breaker. */
+  failureThreshold: number;
+  /** Time the breaker stays open before one probe attempt is let through. */
+  coolDownInMilliseconds: number;
+}
 
 export interface DestinationConfig {
   id: string;
   url: string;
   method: DestinationMethod;
+  /** Limit for the whole attempt: connecting, sending, the response headers and the start of the body. */
   timeoutInMilliseconds: number;
+  connectTimeoutInMilliseconds: number;
+  /** Limit from sending the request until the response headers arrive. */
+  headersTimeoutInMilliseconds: number;
+  /** Number of response body bytes kept in the attempt record. */
+  responseBodyStartBytes: number;
+  /** 307 and 308 redirects followed per attempt, each hop checked like the first URL. 0 follows none. */
+  maxRedirects: number;
   /** CIDR ranges of non-public addresses that this destination may reach. */
   allowedPrivateRanges: string[];
   retry: RetryPolicy;
+  /** Static headers added to every request. */
+  headers: Record<string, string>;
+  /** Names of partner request headers (lower case) that are forwarded to this destination. */
+  forwardHeaders: string[];
+  auth?: OutboundAuthConfig;
+  signing?: OutboundSigningConfig;
+  clientCertificate?: ClientCertificateConfig;
+  /** JSONata expression over the raw payload; the message goes to this destination only when it is truthy. */
+  filter?: string;
+  /** Replaces the connector's transform for this destination. */
+  transform?: TransformConfig;
+  circuitBreaker: CircuitBreakerConfig;
+  /** Requests per second across the attempts of one host instance. Absent means no limit. */
+  rateLimit?: RateLimitConfig;
+  /** Attempts in flight at once on one host instance. */
+  maxConcurrentRequests: number;
+  /**
+   * `fifoPerEntity`: deliveries of one entity key to this destination happen one at a time in
+   * version order. `none`: every message is delivered as soon as it is ready.
+   */
+  ordering: 'none' | 'fifoPerEntity';
 }
 
 export interface ConnectorConfig {
@@ -101,8 +172,21 @@ export interface CompiledExpressions {
   transform?: Expression;
 }
 
+/** The JSONata expressions of a destination, compiled when the file is loaded. */
+export interface CompiledDestinationExpressions {
+  filter?: Expression;
+  transform?: Expression;
+}
+
 export interface Connector extends ConnectorConfig {
   expressions: CompiledExpressions;
+  /** Compiled filter and transform of each destination, by destination id. */
+  destinationExpressions: ReadonlyMap<string, CompiledDestinationExpressions>;
+  /**
+   * SHA-256 (hex) of the connector's definition as written in the connectors file after defaults,
+   * recorded with each message so that an operator can tell which configuration processed it.
+   */
+  configurationVersion: string;
   /** Compiled from `inbound.schema` or `inbound.schemaFile`. Absent when the connector has no schema. */
   payloadValidator?: PayloadValidator;
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const trackingSchemaVersion = 2;
+export const trackingSchemaVersion = 3;
 
 /**
  * Tables of the tracking store. Timestamps are ISO 8601 UTC strings, which sort in time
@@ -103,8 +103,41 @@ CREATE INDEX IF NOT EXISTS quarantine_by_received_at ON quarantine (received_at)
 CREATE INDEX IF NOT EXISTS quarantine_by_connector ON quarantine (connector_id, received_at);
 `;
 
+/**
+ * Version 3 keeps each message's story apart from the Durable Functions history, so that it
+ * survives a purge: the connector configuration version that processed it, the partner headers
+ * kept for forwarding (a JSON object), its outcome, and the message it replays. `deliveries`
+ * holds one row per message and destination with the payload delivered and the outcome.
+ */
+const addOutcomesSql = `
+ALTER TABLE messages ADD COLUMN configuration_version TEXT;
+ALTER TABLE messages ADD COLUMN forwarded_headers TEXT;
+ALTER TABLE messages ADD COLUMN outcome TEXT;
+ALTER TABLE messages ADD COLUMN outcome_reason TEXT;
+ALTER TABLE messages ADD COLUMN completed_at TEXT;
+ALTER TABLE messages ADD COLUMN replay_of TEXT;
+CREATE INDEX IF NOT EXISTS messages_by_connector ON messages (connector_id, received_at);
+CREATE INDEX IF NOT EXISTS messages_by_outcome ON messages (outcome, received_at);
+CREATE INDEX IF NOT EXISTS messages_by_dedup_key ON messages (dedup_key_hash);
+CREATE INDEX IF NOT EXISTS messages_by_entity ON messages (entity_key, received_at);
+CREATE INDEX IF NOT EXISTS messages_by_replay_of ON messages (replay_of);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+  message_id TEXT NOT NULL,
+  destination_id TEXT NOT NULL,
+  payload_blob_name TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'delivered', 'deadLettered', 'filtered')),
+  reason TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  status_code INTEGER,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (message_id, destination_id)
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_destination ON deliveries (destination_id, outcome);
+`;
+
 /** SQL that moves the schema from version N to version N + 1, at index N. */
-const migrationSteps = [createTablesSql, addQuarantineSql];
+const migrationSteps = [createTablesSql, addQuarantineSql, addOutcomesSql];
 
 /**
  * Creates the tables of an empty database or migrates an older one to the current version, in

@@ -10,10 +10,12 @@ import type {
   ChangePage,
   ClaimRequest,
   ClaimResult,
+  DeliveryRecord,
   EntityChange,
   EntityStateMirror,
   NewAuditEntry,
   MessageEntity,
+  MessageOutcome,
   MessageRecord,
   MirrorResult,
 } from './types';
@@ -39,6 +41,23 @@ interface MessageRow {
   entity_type: string | null;
   entity_key: string | null;
   entity_version: EntityVersion | null;
+  configuration_version: string | null;
+  forwarded_headers: string | null;
+  outcome: MessageOutcome | null;
+  outcome_reason: string | null;
+  completed_at: string | null;
+  replay_of: string | null;
+}
+
+interface DeliveryRow {
+  message_id: string;
+  destination_id: string;
+  payload_blob_name: string | null;
+  outcome: DeliveryRecord['outcome'];
+  reason: string | null;
+  attempts: number;
+  status_code: number | null;
+  updated_at: string;
 }
 
 interface AttemptRow {
@@ -144,10 +163,20 @@ export class TrackingStore {
   markAccepted(messageId: string, claimToken: string, payload: AcceptedPayload): boolean {
     const result = this.db
       .prepare(
-        `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?, content_encoding = ?
+        `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?, content_encoding = ?,
+           forwarded_headers = ?
          WHERE message_id = ? AND claim_token = ?`,
       )
-      .run(payload.rawBlobName, payload.sizeInBytes, payload.sha256, payload.contentType, payload.contentEncoding ?? null, messageId, claimToken);
+      .run(
+        payload.rawBlobName,
+        payload.sizeInBytes,
+        payload.sha256,
+        payload.contentType,
+        payload.contentEncoding ?? null,
+        payload.forwardedHeaders === undefined ? null : JSON.stringify(payload.forwardedHeaders),
+        messageId,
+        claimToken,
+      );
     return result.changes === 1;
   }
 
@@ -172,6 +201,47 @@ export class TrackingStore {
     this.db
       .prepare(`UPDATE messages SET entity_type = ?, entity_key = ?, entity_version = ? WHERE message_id = ?`)
       .run(entity.type, entity.key, entity.version ?? null, messageId);
+  }
+
+  /** Records the version of the connector configuration that processes the message. */
+  setConfigurationVersion(messageId: string, configurationVersion: string): void {
+    this.db.prepare(`UPDATE messages SET configuration_version = ? WHERE message_id = ?`).run(configurationVersion, messageId);
+  }
+
+  /** Sets the final outcome of a message. `completedAt` is an ISO 8601 UTC time. */
+  setMessageOutcome(messageId: string, outcome: MessageOutcome, reason: string | undefined, completedAt: string): void {
+    this.db
+      .prepare(`UPDATE messages SET outcome = ?, outcome_reason = ?, completed_at = ? WHERE message_id = ?`)
+      .run(outcome, reason ?? null, completedAt, messageId);
+  }
+
+  /** Inserts or replaces the delivery of a message to one destination. */
+  upsertDelivery(delivery: DeliveryRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO deliveries (message_id, destination_id, payload_blob_name, outcome, reason, attempts, status_code, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (message_id, destination_id) DO UPDATE SET
+           payload_blob_name = COALESCE(excluded.payload_blob_name, deliveries.payload_blob_name),
+           outcome = excluded.outcome, reason = excluded.reason, attempts = excluded.attempts,
+           status_code = excluded.status_code, updated_at = excluded.updated_at`,
+      )
+      .run(
+        delivery.messageId,
+        delivery.destinationId,
+        delivery.payloadBlobName ?? null,
+        delivery.outcome,
+        delivery.reason ?? null,
+        delivery.attempts,
+        delivery.statusCode ?? null,
+        delivery.updatedAt,
+      );
+  }
+
+  /** Returns the deliveries of a message, ordered by destination id. */
+  listDeliveries(messageId: string): DeliveryRecord[] {
+    const rows = this.db.prepare(`SELECT * FROM deliveries WHERE message_id = ? ORDER BY destination_id`).all(messageId) as DeliveryRow[];
+    return rows.map(toDeliveryRecord);
   }
 
   /** Inserts or replaces one attempt, so that a re-run of the same attempt does not add a row. */
@@ -303,6 +373,7 @@ export class TrackingStore {
       const expired = `SELECT message_id FROM messages WHERE received_at < ?`;
       this.db.prepare(`DELETE FROM attempts WHERE message_id IN (${expired})`).run(cutoff);
       this.db.prepare(`DELETE FROM audit WHERE message_id IN (${expired})`).run(cutoff);
+      this.db.prepare(`DELETE FROM deliveries WHERE message_id IN (${expired})`).run(cutoff);
       return this.db.prepare(`DELETE FROM messages WHERE received_at < ?`).run(cutoff).changes;
     })();
   }
@@ -347,11 +418,31 @@ function toMessageRecord(row: MessageRow): MessageRecord {
   if (row.sha256 !== null) message.sha256 = row.sha256;
   if (row.content_type !== null) message.contentType = row.content_type;
   if (row.content_encoding !== null) message.contentEncoding = row.content_encoding;
+  if (row.configuration_version !== null) message.configurationVersion = row.configuration_version;
+  if (row.forwarded_headers !== null) message.forwardedHeaders = JSON.parse(row.forwarded_headers) as Record<string, string>;
+  if (row.outcome !== null) message.outcome = row.outcome;
+  if (row.outcome_reason !== null) message.outcomeReason = row.outcome_reason;
+  if (row.completed_at !== null) message.completedAt = row.completed_at;
+  if (row.replay_of !== null) message.replayOf = row.replay_of;
   if (row.entity_type !== null && row.entity_key !== null) {
     message.entity = { type: row.entity_type, key: row.entity_key };
     if (row.entity_version !== null) message.entity.version = row.entity_version;
   }
   return message;
+}
+
+function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
+  const delivery: DeliveryRecord = {
+    messageId: row.message_id,
+    destinationId: row.destination_id,
+    outcome: row.outcome,
+    attempts: row.attempts,
+    updatedAt: row.updated_at,
+  };
+  if (row.payload_blob_name !== null) delivery.payloadBlobName = row.payload_blob_name;
+  if (row.reason !== null) delivery.reason = row.reason;
+  if (row.status_code !== null) delivery.statusCode = row.status_code;
+  return delivery;
 }
 
 function toAttemptRecord(row: AttemptRow): AttemptRecord {

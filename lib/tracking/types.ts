@@ -30,6 +30,40 @@ export interface MessageRecord {
   claimedAt: string;
   /** Set once the orchestration has read the entity from the payload. */
   entity?: MessageEntity;
+  /** SHA-256 of the connector definition that processed the message, set when processing starts. */
+  configurationVersion?: string;
+  /** Partner request headers that a destination's `forwardHeaders` lists, by lower-case name. */
+  forwardedHeaders?: Record<string, string>;
+  /** Absent while the message is being processed. */
+  outcome?: MessageOutcome;
+  /** Why the message was dead-lettered or is pending: the destination and its last failure. */
+  outcomeReason?: string;
+  completedAt?: string;
+  /** The message id this message replays. */
+  replayOf?: string;
+}
+
+/**
+ * `delivered`: every chosen destination accepted it. `stale`: a newer version of its entity was
+ * already accepted. `deadLettered`: a destination ran out of attempts or deadline, or answered
+ * with a permanent failure. `filtered`: no destination's filter matched.
+ */
+export type MessageOutcome = 'delivered' | 'stale' | 'deadLettered' | 'filtered';
+
+/** `pending` while attempts go on or the destination's circuit breaker holds the message. */
+export type DeliveryOutcome = 'pending' | 'delivered' | 'deadLettered' | 'filtered';
+
+/** The delivery of one message to one destination. */
+export interface DeliveryRecord {
+  messageId: string;
+  destinationId: string;
+  /** The payload store name of the bytes delivered; absent for a filtered destination. */
+  payloadBlobName?: string;
+  outcome: DeliveryOutcome;
+  reason?: string;
+  attempts: number;
+  statusCode?: number;
+  updatedAt: string;
 }
 
 export interface ClaimRequest {
@@ -56,6 +90,8 @@ export interface AcceptedPayload {
   sha256: string;
   contentType: string;
   contentEncoding?: string;
+  /** Partner request headers kept for forwarding, by lower-case name. */
+  forwardedHeaders?: Record<string, string>;
 }
 
 export interface AttemptRecord {

@@ -71,9 +71,49 @@ describe('parseConnectors', () => {
       url: 'https://erp.example.com/orders',
       method: 'POST',
       timeoutInMilliseconds: 10000,
+      connectTimeoutInMilliseconds: 5000,
+      headersTimeoutInMilliseconds: 10000,
+      responseBodyStartBytes: 4096,
+      maxRedirects: 3,
       allowedPrivateRanges: [],
-      retry: { maxAttempts: 5, firstIntervalInMilliseconds: 1000, backoffCoefficient: 2, maxIntervalInMilliseconds: 60000 },
+      retry: {
+        maxAttempts: 5,
+        firstIntervalInMilliseconds: 1000,
+        backoffCoefficient: 2,
+        maxIntervalInMilliseconds: 60000,
+        totalDeadlineInMilliseconds: 86400000,
+        jitter: 'full',
+        minRetryAfterInMilliseconds: 1000,
+        maxRetryAfterInMilliseconds: 3600000,
+      },
+      headers: {},
+      forwardHeaders: [],
+      circuitBreaker: { failureThreshold: 5, coolDownInMilliseconds: 30000 },
+      maxConcurrentRequests: 16,
+      ordering: 'none',
     });
+  });
+
+  test('gives the same configuration version to reordered keys', () => {
+    const connector = validConnector();
+    const reordered = Object.fromEntries(Object.entries(connector).reverse());
+
+    expect(parse([reordered]).byId.get('orders')?.configurationVersion).toBe(parse([connector]).byId.get('orders')?.configurationVersion);
+  });
+
+  test('gives another configuration version to a changed destination', () => {
+    const connector = validConnector();
+    const before = parse([connector]).byId.get('orders')?.configurationVersion;
+    connector.destinations[0].url = 'https://erp.example.com/v2/orders';
+
+    expect(parse([connector]).byId.get('orders')?.configurationVersion).not.toBe(before);
+  });
+
+  test('rejects an invalid destination filter with its path', () => {
+    const connector = validConnector();
+    connector.destinations[0].filter = 'status = ';
+
+    expect(messageOf([connector])).toContain('/connectors/0/destinations/0/filter');
   });
 
   test('accepts explicit auth none', () => {

@@ -71,7 +71,18 @@ describe('TrackingStore', () => {
 
     test('migrates a version 1 database', () => {
       claim('token-a');
-      store.db.exec('DROP TABLE quarantine; ALTER TABLE messages DROP COLUMN content_encoding;');
+      store.db.exec(
+        [
+          'DROP TABLE quarantine',
+          'DROP TABLE deliveries',
+          ...['messages_by_connector', 'messages_by_outcome', 'messages_by_dedup_key', 'messages_by_entity', 'messages_by_replay_of'].map(
+            (index) => `DROP INDEX ${index}`,
+          ),
+          ...['content_encoding', 'configuration_version', 'forwarded_headers', 'outcome', 'outcome_reason', 'completed_at', 'replay_of'].map(
+            (column) => `ALTER TABLE messages DROP COLUMN ${column}`,
+          ),
+        ].join(';\n'),
+      );
       store.db.pragma('user_version = 1');
       store.close();
 
@@ -80,6 +91,17 @@ describe('TrackingStore', () => {
       expect(store.db.pragma('user_version', { simple: true })).toBe(trackingSchemaVersion);
       expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
       expect(store.db.prepare('SELECT COUNT(*) AS count FROM quarantine').get()).toEqual({ count: 0 });
+    });
+
+    test('keeps a message outcome and its deliveries', () => {
+      claim('token-a');
+      store.upsertDelivery({ messageId: 'orders-1', destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, updatedAt: '2024-05-01T10:00:01.000Z' });
+      store.setMessageOutcome('orders-1', 'deadLettered', 'destination erp: HTTP 400', '2024-05-01T10:00:02.000Z');
+
+      expect(store.getMessage('orders-1')?.outcome).toBe('deadLettered');
+      expect(store.listDeliveries('orders-1')).toEqual([
+        { messageId: 'orders-1', destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, updatedAt: '2024-05-01T10:00:01.000Z' },
+      ]);
     });
   });
 
