@@ -3,6 +3,7 @@ import { listCredentialSchemes } from './auth/authConfig';
 import { readSchemeSecrets } from './auth/schemeSecrets';
 import { loadConnectors } from './config/loadConnectors';
 import { createConnectorLogger } from './logger';
+import type { EventPublisher } from './events/lifecycleEvent';
 import type { Connectors } from './config/types';
 import type { FetchFunction } from './delivery/deliverOnce';
 import { lookupAllAddresses, type LookupAddresses } from './network/addressGuard';
@@ -30,6 +31,8 @@ export interface Dependencies {
   /** Returns the value of the setting a connector's `secretRef` names, or undefined when it is not set. */
   readSecret: (secretRef: string) => string | undefined;
   logger: pino.Logger;
+  /** Publishes message lifecycle events. */
+  eventPublisher: EventPublisher;
 }
 
 let configuration: { settings: Settings; connectors: Connectors } | undefined;
@@ -106,6 +109,7 @@ export function getDependencies(): Dependencies {
       lookupAddresses: lookupAllAddresses,
       readSecret: (secretRef) => readSecret(secretRef),
       logger: connectorLogger(),
+      eventPublisher: createLoggingEventPublisher(connectorLogger()),
     };
   }
   return dependencies;
@@ -117,4 +121,13 @@ export function setDependencies(replacement: Dependencies | undefined): void {
   if (replacement === undefined) {
     configuration = undefined;
   }
+}
+
+/** Writes each lifecycle event to the connector log, for hosts without an event topic. */
+function createLoggingEventPublisher(log: pino.Logger): EventPublisher {
+  return {
+    publish: async (event) => {
+      log.info({ eventType: event.type, messageId: event.messageId, connectorId: event.connectorId, ...event.data }, 'lifecycle event');
+    },
+  };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { parseConnectors } from '../../../lib/config/loadConnectors';
 import type { Dependencies } from '../../../lib/dependencies';
+import type { LifecycleEvent } from '../../../lib/events/lifecycleEvent';
 import { FilePayloadStore } from '../../../lib/payloadStore/FilePayloadStore';
 import { QuarantineStore } from '../../../lib/quarantine/quarantineStore';
 import { openTrackingStore } from '../../../lib/tracking/trackingStore';
@@ -34,6 +35,8 @@ export function ordersConnector(targetUrl = 'http://127.0.0.1:9000/orders'): Rec
 
 export interface TestDependencies extends Dependencies {
   dataDir: string;
+  /** The lifecycle events published, in order. */
+  publishedEvents: LifecycleEvent[];
   /** Closes the tracking store and deletes the data folder. */
   dispose(): void;
 }
@@ -42,8 +45,15 @@ export interface TestDependencies extends Dependencies {
 export function createTestDependencies(connectors: unknown[] = [ordersConnector()]): TestDependencies {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'connector-unit-'));
   const trackingStore = openTrackingStore(dataDir);
+  const publishedEvents: LifecycleEvent[] = [];
   return {
     dataDir,
+    publishedEvents,
+    eventPublisher: {
+      publish: async (event) => {
+        publishedEvents.push(event);
+      },
+    },
     settings: { connectorsFile: 'connectors.json', dataDir, dedupWindowInDays: 7 },
     connectors: parseConnectors(JSON.stringify({ connectors }), 'connectors.json'),
     payloadStore: new FilePayloadStore(path.join(dataDir, 'payloads')),
