@@ -14,7 +14,8 @@ import { admitInboundRequest } from '../lib/limits/admitInboundRequest';
 export type { OrchestrationStarter } from '../lib/ingest/acceptMessage';
 export { isJsonContentType } from '../lib/encoding/mediaType';
 
-type Validation = { rejection: HttpResponseInit; request?: undefined } | { rejection?: undefined; request: ReceivedPayload };
+/** `logged` is true when the check that rejected the request has already logged why. */
+type Validation = { rejection: HttpResponseInit; logged: boolean; request?: undefined } | { rejection?: undefined; request: ReceivedPayload };
 
 /**
  * Accepts one inbound message for a connector. The connector's rate limit (429), concurrent
@@ -58,7 +59,9 @@ export async function ingestMessage(
 async function ingestAdmittedRequest(request: HttpRequest, connector: Connector, starter: OrchestrationStarter, dependencies: Dependencies): Promise<HttpResponseInit> {
   const validation = await validateRequest(request, connector, dependencies);
   if (validation.rejection !== undefined) {
-    logRejection(request, connector, validation.rejection, dependencies);
+    if (!validation.logged) {
+      logRejection(request, connector, validation.rejection, dependencies);
+    }
     return validation.rejection;
   }
 
@@ -81,16 +84,16 @@ async function validateRequest(request: HttpRequest, connector: Connector, depen
   const maxBodyBytes = connector.inbound.maxBodyBytes;
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
   if (declaredLength > maxBodyBytes) {
-    return { rejection: payloadTooLarge(declaredLength, maxBodyBytes) };
+    return { rejection: payloadTooLarge(declaredLength, maxBodyBytes), logged: false };
   }
   const bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.byteLength > maxBodyBytes) {
-    return { rejection: payloadTooLarge(bytes.byteLength, maxBodyBytes) };
+    return { rejection: payloadTooLarge(bytes.byteLength, maxBodyBytes), logged: false };
   }
 
   const authRejection = checkInboundAuthentication(request, bytes, connector, dependencies);
   if (authRejection !== undefined) {
-    return { rejection: authRejection };
+    return { rejection: authRejection, logged: true };
   }
 
   const contentType = request.headers.get('content-type') ?? '';

@@ -1,7 +1,8 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createMessageId } from '../../lib/ids';
-import { signHmacSha256 } from '../../lib/signature/verifyHmacSha256';
+import { signHmacSha256 } from './support/signHmacSha256';
 import { ingestMessage, isJsonContentType, type OrchestrationStarter } from '../../triggers/ingest';
 import { createTestDependencies, testNow, testSecret, type TestDependencies } from './support/testDependencies';
 
@@ -243,6 +244,15 @@ describe('ingestMessage', () => {
       expect(response.status).toBe(401);
       expect(problemOf(response).detail).toContain('Header X-Signature is missing');
       await expectNothingStored(starter);
+    });
+
+    test('authentication failure is logged once', async () => {
+      const lines: Array<Record<string, unknown>> = [];
+      dependencies.logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+
+      await ingestMessage(signedRequest({ headers: { 'x-signature': signHmacSha256(body, 'wrong-secret') } }), createStarter(), dependencies);
+
+      expect(lines.filter((line) => line.status === 401)).toHaveLength(1);
     });
 
     test('wrong signature with 401 and no secret', async () => {

@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { digestPayload } from '../../lib/payloadStore/PayloadStore';
-import { signHmacSha256 } from '../../lib/signature/verifyHmacSha256';
+import { signHmacSha256 } from './support/signHmacSha256';
 import { ingestMessage } from '../../triggers/ingest';
 import { createRecordingStarter } from './support/recordingStarter';
 import { createTestDependencies, ordersConnector, testSecret, type TestDependencies } from './support/testDependencies';

@@ -5,7 +5,7 @@ import { parseConnectors } from '../../lib/config/loadConnectors';
 import { createMessageId } from '../../lib/ids';
 import { digestPayload } from '../../lib/payloadStore/PayloadStore';
 import type { NewQuarantinedPayload } from '../../lib/quarantine/types';
-import { signHmacSha256 } from '../../lib/signature/verifyHmacSha256';
+import { signHmacSha256 } from './support/signHmacSha256';
 import { ingestMessage } from '../../triggers/ingest';
 import { listQuarantine, readQuarantined, releaseQuarantined } from '../../triggers/quarantine';
 import { createRecordingStarter } from './support/recordingStarter';

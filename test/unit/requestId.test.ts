@@ -3,7 +3,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { handleWithRequestId, resolveRequestId } from '../../lib/http/requestId';
-import { signHmacSha256 } from '../../lib/signature/verifyHmacSha256';
+import { signHmacSha256 } from './support/signHmacSha256';
 import { listChanges } from '../../triggers/changes';
 import { ingestMessage, type OrchestrationStarter } from '../../triggers/ingest';
 import { readMessageStatus } from '../../triggers/messageStatus';
@@ -86,7 +86,7 @@ describe('handleWithRequestId', () => {
     const response = await handleWithRequestId(request, context, dependencies, (scoped) => ingestMessage(request, starter, scoped));
 
     expect(problemOf(response).requestId).toBe('partner-42');
-    const rejection = lines.find((line) => line.msg === 'inbound request rejected');
+    const rejection = lines.find((line) => line.msg === 'inbound request failed authentication');
     expect(rejection?.requestId).toBe('partner-42');
   });
 

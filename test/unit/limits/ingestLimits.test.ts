@@ -2,7 +2,7 @@ import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseConnectors } from '../../../lib/config/loadConnectors';
 import type { OrchestrationStarter } from '../../../lib/ingest/acceptMessage';
-import { signHmacSha256 } from '../../../lib/signature/verifyHmacSha256';
+import { signHmacSha256 } from '../support/signHmacSha256';
 import { ingestMessage } from '../../../triggers/ingest';
 import { createRecordingStarter } from '../support/recordingStarter';
 import { createTestDependencies, ordersConnector, testNow, testSecret, type TestDependencies } from '../support/testDependencies';
