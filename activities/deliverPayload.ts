@@ -1,23 +1,21 @@
 import * as df from 'durable-functions';
 import { requireConnector, requireDestination } from '../lib/config/requireConnector';
-import type { DestinationConfig } from '../lib/config/types';
 import type { DeliverPayloadInput, DeliverPayloadOutput } from '../lib/contracts';
 import { deliverOnce, type DeliveryResult } from '../lib/delivery/deliverOnce';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
-import { PermanentError, RetryableError, errorMessageOf } from '../lib/errors';
 import { deliverPayloadActivityName } from '../lib/functionNames';
-import { checkDestinationAddress } from '../lib/network/addressGuard';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
 import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
- * Makes one delivery attempt of a payload to a destination and records it in the
- * tracking store. Returns the status code when the destination accepted the payload.
- * Otherwise throws a RetryableError, or a PermanentError that `deliverToDestination`
- * does not retry, so every failed attempt is a failed task in the orchestration history.
+ * Makes one delivery attempt of a payload to a destination, records it in the tracking store and
+ * returns its classification, also for a failed attempt, so that `deliverToDestination` receives the
+ * status and the target's `Retry-After`. Throws a PermanentError only when the connector,
+ * the destination or the payload is not found.
  *
- * The payload goes out with the content type it was stored with and decoded from its
- * content coding, so that an opaque payload arrives as the bytes that the partner compressed.
+ * The payload goes out with the content type it was stored with and decoded from its content
+ * coding, so that an opaque payload arrives as the bytes that the partner compressed. The
+ * partner headers that the destination's `forwardHeaders` lists come from the message record.
  */
 export async function deliverPayload(
   input: DeliverPayloadInput,
@@ -26,15 +24,29 @@ export async function deliverPayload(
   const connector = requireConnector(dependencies.connectors, input.connectorId);
   const destination = requireDestination(connector, input.destinationId);
   const payload = await readDecodedPayload(dependencies.payloadStore, input.payloadBlobName, input.messageId, connector.inbound.maxDecodedBytes);
-  const logFields = {
-    messageId: input.messageId,
-    connectorId: input.connectorId,
-    destinationId: input.destinationId,
-    attemptNumber: input.attemptNumber,
-  };
+  const message = dependencies.trackingStore.getMessage(input.messageId);
 
   const startedAt = dependencies.clock();
-  const result = await attemptDelivery(destination, input, payload.decodedBytes, payload.stored.contentType, dependencies);
+  const result = await deliverOnce(
+    {
+      connectorId: input.connectorId,
+      destination,
+      messageId: input.messageId,
+      body: payload.decodedBytes,
+      contentType: payload.stored.contentType,
+      idempotencyKey: input.idempotencyKey,
+      attemptNumber: input.attemptNumber,
+      traceparent: input.traceparent,
+      forwardedHeaders: message?.forwardedHeaders,
+    },
+    {
+      outbound: dependencies.outbound,
+      readSecret: dependencies.readSecret,
+      clock: dependencies.clock,
+      lookupAddresses: dependencies.lookupAddresses,
+    },
+  );
+
   dependencies.trackingStore.recordAttempt({
     messageId: input.messageId,
     destinationId: input.destinationId,
@@ -46,49 +58,48 @@ export async function deliverPayload(
     durationInMilliseconds: result.durationInMilliseconds,
     responseBodyStart: result.responseBodyStart,
   });
-
-  if (result.outcome === 'delivered') {
-    dependencies.logger.info({ ...logFields, statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds }, 'delivery attempt succeeded');
-    return { outcome: 'delivered', statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds };
-  }
-
-  const failure = result.error ?? 'unknown failure';
-  dependencies.logger.warn({ ...logFields, outcome: result.outcome, statusCode: result.statusCode, error: failure }, 'delivery attempt failed');
-  const message = `Attempt ${input.attemptNumber} of ${input.maxAttempts} to destination ${input.destinationId} failed: ${failure}.`;
-  if (result.outcome === 'permanent') {
-    throw new PermanentError(message);
-  }
-  throw new RetryableError(message);
+  logAttempt(input, result, dependencies);
+  return toOutput(result);
 }
 
-/** Checks the destination's addresses, then sends the payload. Returns a failed result instead of throwing. */
-async function attemptDelivery(
-  destination: DestinationConfig,
-  input: DeliverPayloadInput,
-  body: Uint8Array,
-  contentType: string,
-  dependencies: Dependencies,
-): Promise<DeliveryResult> {
-  try {
-    const check = await checkDestinationAddress(destination.url, destination.allowedPrivateRanges, dependencies.lookupAddresses);
-    if (!check.allowed) {
-      return { outcome: 'permanent', error: `blocked: ${check.reason}`, durationInMilliseconds: 0, responseBodyStart: '' };
-    }
-  } catch (error) {
-    return { outcome: 'retryable', error: `address lookup failed: ${errorMessageOf(error)}`, durationInMilliseconds: 0, responseBodyStart: '' };
+function logAttempt(input: DeliverPayloadInput, result: DeliveryResult, dependencies: Dependencies): void {
+  const fields = {
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    destinationId: input.destinationId,
+    attemptNumber: input.attemptNumber,
+    maxAttempts: input.maxAttempts,
+    statusCode: result.statusCode,
+    durationInMilliseconds: result.durationInMilliseconds,
+    finalUrl: result.finalUrl,
+    redirectCount: result.redirectCount,
+  };
+  if (result.outcome === 'delivered') {
+    dependencies.logger.info(fields, 'delivery attempt succeeded');
+    return;
   }
-
-  return deliverOnce(
-    {
-      url: destination.url,
-      method: destination.method,
-      body,
-      contentType,
-      idempotencyKey: input.idempotencyKey,
-      timeoutInMilliseconds: destination.timeoutInMilliseconds,
-    },
-    dependencies.fetch,
+  dependencies.logger.warn(
+    { ...fields, outcome: result.outcome, error: result.error, retryAfterInMilliseconds: result.retryAfterInMilliseconds, disablesDestination: result.disablesDestination },
+    'delivery attempt failed',
   );
+}
+
+/** Copies the fields of the result that the orchestration history carries, leaving out absent ones. */
+function toOutput(result: DeliveryResult): DeliverPayloadOutput {
+  const output: DeliverPayloadOutput = { outcome: result.outcome, durationInMilliseconds: result.durationInMilliseconds };
+  if (result.statusCode !== undefined) {
+    output.statusCode = result.statusCode;
+  }
+  if (result.error !== undefined) {
+    output.error = result.error;
+  }
+  if (result.retryAfterInMilliseconds !== undefined) {
+    output.retryAfterInMilliseconds = result.retryAfterInMilliseconds;
+  }
+  if (result.disablesDestination === true) {
+    output.disablesDestination = true;
+  }
+  return output;
 }
 
 df.app.activity(deliverPayloadActivityName, {

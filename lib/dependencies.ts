@@ -5,7 +5,8 @@ import { loadConnectors } from './config/loadConnectors';
 import { createConnectorLogger } from './logger';
 import type { EventPublisher } from './events/lifecycleEvent';
 import type { Connectors } from './config/types';
-import type { FetchFunction } from './delivery/deliverOnce';
+import { listDestinationSecretRefs } from './delivery/destinationSecrets';
+import { OutboundClient } from './delivery/outboundClient';
 import { lookupAllAddresses, type LookupAddresses } from './network/addressGuard';
 import { createPayloadStore } from './payloadStore/createPayloadStore';
 import { listSecretValues, SecretScrubber } from './redaction/secretScrubber';
@@ -26,7 +27,8 @@ export interface Dependencies {
   /** Shares the tracking store's database connection. */
   quarantineStore: QuarantineStore;
   clock: () => Date;
-  fetch: FetchFunction;
+  /** Connection pools, OAuth tokens and limits of the destinations, shared by delivery attempts. */
+  outbound: OutboundClient;
   lookupAddresses: LookupAddresses;
   /** Returns the value of the setting a connector's `secretRef` names, or undefined when it is not set. */
   readSecret: (secretRef: string) => string | undefined;
@@ -67,7 +69,8 @@ export function loadConfiguration(): { settings: Settings; connectors: Connector
 /**
  * Logs which connectors file is in use, and warns about each secret setting of a connector that
  * is not set or not valid. A connector rejects every request with 500 while one of its schemes
- * has no usable secret.
+ * has no usable secret, and a destination fails its attempts as retryable while a setting it
+ * names is not set.
  */
 function logConfiguration(settings: Settings, connectors: Connectors): void {
   const log = connectorLogger();
@@ -83,6 +86,16 @@ function logConfiguration(settings: Settings, connectors: Connectors): void {
       }
       for (const { secretRef, problem } of secrets.invalid) {
         log.warn({ connectorId: connector.id, secretRef, problem, usableSecrets: secrets.keys.length }, 'connector secret setting is invalid');
+      }
+    }
+    for (const destination of connector.destinations) {
+      for (const { secretRef, field } of listDestinationSecretRefs(destination)) {
+        if (readSecret(secretRef) === undefined) {
+          log.warn(
+            { connectorId: connector.id, destinationId: destination.id, secretRef, field },
+            'destination secret setting is not set: set it in local.settings.json Values or the environment, or every attempt to the destination fails',
+          );
+        }
       }
     }
   }
@@ -105,7 +118,7 @@ export function getDependencies(): Dependencies {
       trackingStore,
       quarantineStore: new QuarantineStore(trackingStore.db),
       clock: () => new Date(),
-      fetch: (input, init) => fetch(input, init),
+      outbound: new OutboundClient({ onAccessToken: (accessToken) => secretScrubber.addSecrets([accessToken]) }),
       lookupAddresses: lookupAllAddresses,
       readSecret: (secretRef) => readSecret(secretRef),
       logger: connectorLogger(),

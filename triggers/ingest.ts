@@ -99,7 +99,7 @@ async function validateRequest(request: HttpRequest, connector: Connector, depen
   const contentType = request.headers.get('content-type') ?? '';
   const contentEncodingHeader = request.headers.get('content-encoding');
   const dedupKey = connector.dedupKey === undefined ? undefined : request.headers.get(connector.dedupKey.header)?.trim();
-  return { request: { bytes, contentType, contentEncodingHeader, dedupKey: dedupKey === '' ? undefined : dedupKey } };
+  return { request: { bytes, contentType, contentEncodingHeader, dedupKey: dedupKey === '' ? undefined : dedupKey, headers: request.headers } };
 }
 
 /** Returns the problem detail of a rejection, which states the reason without any secret. */

@@ -138,6 +138,7 @@ export const connectorsSchema = {
           },
         },
         clientCertificate: { $ref: '#/$defs/clientCertificate' },
+        caCertificateRef: { type: 'string', pattern: settingNamePattern },
         filter: { $ref: '#/$defs/jsonataExpression' },
         transform: {
           type: 'object',

@@ -127,6 +127,11 @@ export interface DestinationConfig {
   auth?: OutboundAuthConfig;
   signing?: OutboundSigningConfig;
   clientCertificate?: ClientCertificateConfig;
+  /**
+   * Names the setting that contains PEM CA certificates to trust besides Node's bundled root
+   * certificates, for a destination whose server certificate comes from a private CA.
+   */
+  caCertificateRef?: string;
   /** JSONata expression over the raw payload; the message goes to this destination only when it is truthy. */
   filter?: string;
   /** Replaces the connector's transform for this destination. */

@@ -2,12 +2,14 @@ import crypto from 'node:crypto';
 import type { HttpResponseInit } from '@azure/functions';
 import type { Connector } from '../config/types';
 import type { ProcessMessageInput } from '../contracts';
+import { pickForwardedHeaders } from '../delivery/forwardedHeaders';
 import type { Dependencies } from '../dependencies';
 import { errorMessageOf } from '../errors';
 import { processMessageOrchestrationName } from '../functionNames';
 import { problemResponse, problemTypes } from '../http/problem';
 import { createMessageId, hashDedupKey, rawBlobNameOf } from '../ids';
 import type { ClaimResult } from '../tracking/types';
+import type { RequestHeaders } from './checkPayload';
 
 /** Age after which a `receiving` claim counts as abandoned by a crashed request and may be taken over. */
 export const receivingClaimTakeOverAfterInMilliseconds = 30_000;
@@ -34,6 +36,8 @@ export interface AcceptableMessage {
   /** Normalised content coding of `bytes`, such as "gzip". Absent when they are not encoded. */
   contentEncoding?: string;
   dedupKey?: string;
+  /** The partner's request headers. Absent for a released quarantined payload, whose headers were not kept. */
+  requestHeaders?: RequestHeaders;
 }
 
 /**
@@ -107,6 +111,7 @@ export async function acceptMessage(
     sha256: input.sha256,
     contentType: input.contentType,
     contentEncoding: input.contentEncoding,
+    forwardedHeaders: valid.requestHeaders === undefined ? undefined : pickForwardedHeaders(connector, valid.requestHeaders),
   });
   if (!accepted) {
     logger.warn(logFields, 'claim was taken over before it was marked accepted');

@@ -49,6 +49,7 @@ export async function admitPayload(
     contentType: received.contentType,
     contentEncoding: check.contentEncoding,
     dedupKey: received.dedupKey,
+    requestHeaders: received.headers,
   };
   if (check.schemaErrorCount === 0) {
     return acceptMessage(connector, message, starter, dependencies);

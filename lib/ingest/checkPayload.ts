@@ -20,6 +20,13 @@ export interface ReceivedPayload {
   /** The Content-Encoding header value, if any. */
   contentEncodingHeader?: string | null;
   dedupKey?: string;
+  /** The request headers, from which the destinations' `forwardHeaders` are kept. */
+  headers?: RequestHeaders;
+}
+
+/** The part of a request's headers that ingest reads. */
+export interface RequestHeaders {
+  get(name: string): string | null;
 }
 
 export type PayloadCheck =

@@ -3,9 +3,11 @@ import net from 'node:net';
 import { parseCidr, toBlockList, type CidrRange } from './cidr';
 
 /**
- * Ranges that are not on the public internet: "this network", private (RFC 1918),
- * carrier-grade NAT, loopback, link-local (which includes cloud metadata addresses),
- * benchmarking, multicast and reserved ranges, and their IPv6 counterparts.
+ * Ranges that are not on the public internet. For IPv4 these are "this network" (with the
+ * unspecified address 0.0.0.0), private (RFC 1918), carrier-grade NAT, loopback, link-local (with
+ * cloud metadata addresses such as 169.254.169.254), benchmarking, multicast and reserved. For
+ * IPv6 they are unspecified, loopback, IPv4-compatible, NAT64, unique local (ULA), link-local and
+ * multicast. IPv4-mapped IPv6 addresses are checked as their IPv4 address.
  */
 const nonPublicRangeTexts = [
   '0.0.0.0/8',
@@ -19,8 +21,7 @@ const nonPublicRangeTexts = [
   '198.18.0.0/15',
   '224.0.0.0/4',
   '240.0.0.0/4',
-  '::/128',
-  '::1/128',
+  '::/96',
   '64:ff9b::/96',
   'fc00::/7',
   'fe80::/10',
@@ -41,16 +42,34 @@ export async function lookupAllAddresses(hostname: string): Promise<string[]> {
 
 /** Returns true when `address` is an IP address outside the public internet. */
 export function isNonPublicAddress(address: string): boolean {
-  return nonPublicRanges.check(address, familyOf(address));
+  const checked = unmapIpv4(address);
+  return nonPublicRanges.check(checked, familyOf(checked));
+}
+
+/**
+ * Returns the IPv4 address of an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, also written
+ * `::ffff:7f00:1` or in full), and any other address unchanged.
+ */
+export function unmapIpv4(address: string): string {
+  if (!net.isIPv6(address)) {
+    return address;
+  }
+  const compressed = new URL(`http://[${address}]/`).hostname.slice(1, -1).toLowerCase();
+  const match = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed);
+  if (match === null) {
+    return address;
+  }
+  const high = parseInt(match[1], 16);
+  const low = parseInt(match[2], 16);
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
 /**
  * Checks that every address of `url`'s host is public or inside one of
  * `allowedPrivateRanges` (CIDR strings), so that a destination cannot reach internal
  * services unless the connectors file allows it. Literal IP hosts are checked without DNS.
- *
- * NOTE: `fetch` resolves the host again when it connects, so a DNS answer that changes
- * between this check and the connection (DNS rebinding) is not caught.
+ * The caller connects to the returned addresses only, and resolves the host no second time,
+ * so that a DNS answer that changes after the check (DNS rebinding) is not used.
  */
 export async function checkDestinationAddress(
   url: string,
@@ -87,7 +106,10 @@ export async function checkDestinationAddress(
  */
 export function findBlockedAddress(addresses: readonly string[], allowedPrivateRanges: readonly string[]): string | undefined {
   const allowed = toBlockList(allowedPrivateRanges.map(parseRangeOrThrow));
-  return addresses.find((address) => isNonPublicAddress(address) && !allowed.check(address, familyOf(address)));
+  return addresses.find((address) => {
+    const checked = unmapIpv4(address);
+    return isNonPublicAddress(checked) && !allowed.check(checked, familyOf(checked));
+  });
 }
 
 /** Returns the host of `url` without the brackets that the URL syntax puts around IPv6 addresses. */

@@ -1,8 +1,12 @@
 import { listCredentialSchemes, secretRefsOf } from '../auth/authConfig';
 import { standardWebhooksSecretPrefix } from '../auth/schemeSecrets';
 import type { Connectors } from '../config/types';
+import { listDestinationSecretRefs } from '../delivery/destinationSecrets';
 
 export const redactedText = '[redacted]';
+
+/** Maximum number of values that `addSecrets` keeps, such as OAuth access tokens; the oldest go first. */
+const maxAddedSecrets = 1000;
 
 /**
  * Replaces configured secret values in text. The secrets are set once the connectors file is
@@ -11,10 +15,28 @@ export const redactedText = '[redacted]';
 export class SecretScrubber {
   /** Each secret as it is and as it reads inside a JSON string, longest first. */
   #patterns: string[] = [];
+  #configuredSecrets: string[] = [];
+  /** Secrets learnt at run time, in the order they were added. */
+  #addedSecrets: string[] = [];
 
+  /** Replaces the configured secrets. Secrets added with `addSecrets` stay. */
   setSecrets(secrets: Iterable<string>): void {
+    this.#configuredSecrets = [...secrets];
+    this.#buildPatterns();
+  }
+
+  /** Adds secrets learnt at run time, such as fetched access tokens. Only the latest 1000 are kept. */
+  addSecrets(secrets: Iterable<string>): void {
+    this.#addedSecrets.push(...secrets);
+    if (this.#addedSecrets.length > maxAddedSecrets) {
+      this.#addedSecrets = this.#addedSecrets.slice(-maxAddedSecrets);
+    }
+    this.#buildPatterns();
+  }
+
+  #buildPatterns(): void {
     const patterns = new Set<string>();
-    for (const secret of secrets) {
+    for (const secret of [...this.#configuredSecrets, ...this.#addedSecrets]) {
       if (secret.length === 0) {
         continue;
       }
@@ -41,23 +63,29 @@ export class SecretScrubber {
 }
 
 /**
- * Returns the value of every setting that a connector's `secretRef` names, and for a Standard
- * Webhooks secret also its base64 key without the `whsec_` prefix.
+ * Returns the value of every setting that a connector's `secretRef` or a destination's secret
+ * fields name, and for a Standard Webhooks secret also its base64 key without the `whsec_` prefix.
  */
 export function listSecretValues(connectors: Connectors, readSecret: (secretRef: string) => string | undefined): string[] {
-  const values: string[] = [];
+  const secretRefs: string[] = [];
   for (const connector of connectors.list) {
     for (const scheme of listCredentialSchemes(connector.inbound.auth)) {
-      for (const secretRef of secretRefsOf(scheme)) {
-        const value = readSecret(secretRef)?.trim();
-        if (value === undefined || value === '') {
-          continue;
-        }
-        values.push(value);
-        if (value.startsWith(standardWebhooksSecretPrefix)) {
-          values.push(value.slice(standardWebhooksSecretPrefix.length));
-        }
-      }
+      secretRefs.push(...secretRefsOf(scheme));
+    }
+    for (const destination of connector.destinations) {
+      secretRefs.push(...listDestinationSecretRefs(destination).map((ref) => ref.secretRef));
+    }
+  }
+
+  const values: string[] = [];
+  for (const secretRef of secretRefs) {
+    const value = readSecret(secretRef)?.trim();
+    if (value === undefined || value === '') {
+      continue;
+    }
+    values.push(value);
+    if (value.startsWith(standardWebhooksSecretPrefix)) {
+      values.push(value.slice(standardWebhooksSecretPrefix.length));
     }
   }
   return values;

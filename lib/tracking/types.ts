@@ -104,7 +104,7 @@ export interface AttemptRecord {
   statusCode?: number;
   error?: string;
   durationInMilliseconds: number;
-  /** Up to the first 4096 bytes of the response body. */
+  /** Up to the destination's `responseBodyStartBytes` of the response body. */
   responseBodyStart?: string;
 }
 

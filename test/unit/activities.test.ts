@@ -8,7 +8,7 @@ import { recordMessage } from '../../activities/recordMessage';
 import { transformPayload } from '../../activities/transformPayload';
 import { writeAudit } from '../../activities/writeAudit';
 import type { DeliverPayloadInput, ProcessMessageInput } from '../../lib/contracts';
-import { PermanentError, RetryableError } from '../../lib/errors';
+import { PermanentError } from '../../lib/errors';
 import { createTestDependencies, ordersConnector, testNow, type TestDependencies } from './support/testDependencies';
 
 const messageId = 'orders-0123456789abcdef0123456789abcdef';
@@ -202,7 +202,7 @@ describe('mirrorEntityState and writeAudit', () => {
 });
 
 describe('deliverPayload', () => {
-  const received: Array<{ path: string; idempotencyKey: string | undefined; body: string }> = [];
+  const received: Array<{ path: string; idempotencyKey: string | undefined; correlationId: string | undefined; body: string }> = [];
   let server: http.Server;
   let baseUrl: string;
   let dependencies: TestDependencies;
@@ -213,7 +213,12 @@ describe('deliverPayload', () => {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const path = request.url ?? '/';
-        received.push({ path, idempotencyKey: request.headers['idempotency-key'] as string | undefined, body: Buffer.concat(chunks).toString() });
+        received.push({
+          path,
+          idempotencyKey: request.headers['idempotency-key'] as string | undefined,
+          correlationId: request.headers['x-correlation-id'] as string | undefined,
+          body: Buffer.concat(chunks).toString(),
+        });
         const status = path.startsWith('/status/') ? Number(path.slice('/status/'.length)) : 200;
         response.writeHead(status, { 'content-type': 'text/plain' });
         response.end(`status ${status}`);
@@ -275,37 +280,53 @@ describe('deliverPayload', () => {
     ]);
   });
 
-  test('503 throws a retryable error naming destination and attempt', async () => {
+  test('503 is returned as retryable', async () => {
     const input = await prepare(`${baseUrl}/status/503`);
 
-    const delivery = deliverPayload(input, dependencies);
+    const output = await deliverPayload(input, dependencies);
 
-    await expect(delivery).rejects.toBeInstanceOf(RetryableError);
-    await expect(delivery).rejects.toThrow('Attempt 2 of 3 to destination erp failed: HTTP 503 Service Unavailable.');
+    expect(output).toMatchObject({ outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable' });
   });
 
-  test('failed attempt is recorded before the error', async () => {
+  test('failed attempt is recorded', async () => {
     const input = await prepare(`${baseUrl}/status/503`);
 
-    await deliverPayload(input, dependencies).catch(() => undefined);
+    await deliverPayload(input, dependencies);
 
     expect(dependencies.trackingStore.listAttempts(messageId)[0]).toMatchObject({ outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable' });
   });
 
-  test('400 throws a permanent error', async () => {
+  test('400 is returned as permanent', async () => {
     const input = await prepare(`${baseUrl}/status/400`);
 
-    const delivery = deliverPayload(input, dependencies);
+    const output = await deliverPayload(input, dependencies);
 
-    await expect(delivery).rejects.toBeInstanceOf(PermanentError);
-    await expect(delivery).rejects.toThrow('Attempt 2 of 3 to destination erp failed: HTTP 400 Bad Request.');
+    expect(output).toMatchObject({ outcome: 'permanent', statusCode: 400, error: 'HTTP 400 Bad Request' });
+  });
+
+  test('410 disables the destination', async () => {
+    const input = await prepare(`${baseUrl}/status/410`);
+
+    const output = await deliverPayload(input, dependencies);
+
+    expect(output.disablesDestination).toBe(true);
+  });
+
+  test('delivered output carries no failure fields', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    const output = await deliverPayload(input, dependencies);
+
+    expect(Object.keys(output).sort()).toEqual(['durationInMilliseconds', 'outcome', 'statusCode']);
   });
 
   test('private address of a host name is blocked', async () => {
     const input = await prepare('https://erp.example.com/orders');
     dependencies.lookupAddresses = async () => ['10.0.0.5'];
 
-    await expect(deliverPayload(input, dependencies)).rejects.toBeInstanceOf(PermanentError);
+    const output = await deliverPayload(input, dependencies);
+
+    expect(output.outcome).toBe('permanent');
     expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toContain('blocked: address 10.0.0.5 of host erp.example.com');
   });
 
@@ -315,7 +336,39 @@ describe('deliverPayload', () => {
       throw new Error('getaddrinfo ENOTFOUND erp.example.com');
     };
 
-    await expect(deliverPayload(input, dependencies)).rejects.toBeInstanceOf(RetryableError);
-    expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toBe('address lookup failed: getaddrinfo ENOTFOUND erp.example.com');
+    const output = await deliverPayload(input, dependencies);
+
+    expect(output.outcome).toBe('retryable');
+    expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toBe('address lookup of erp.example.com failed: getaddrinfo ENOTFOUND erp.example.com');
+  });
+
+  test('unknown destination throws a permanent error', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    await expect(deliverPayload({ ...input, destinationId: 'gone' }, dependencies)).rejects.toBeInstanceOf(PermanentError);
+  });
+
+  test('forwards the headers kept with the message', async () => {
+    const connector = ordersConnector(`${baseUrl}/status/200`);
+    connector.destinations[0].forwardHeaders = ['x-correlation-id'];
+    dependencies = createTestDependencies([connector]);
+    const payloadBlobName = `transformed/orders/${messageId}`;
+    await dependencies.payloadStore.put(payloadBlobName, Buffer.from('{"id":"123"}'), { contentType: 'application/json' });
+    const claimToken = 'claim-token';
+    dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken, now: testNow });
+    dependencies.trackingStore.markAccepted(messageId, claimToken, {
+      rawBlobName,
+      sizeInBytes: 12,
+      sha256: 'unused',
+      contentType: 'application/json',
+      forwardedHeaders: { 'x-correlation-id': 'corr-9' },
+    });
+
+    await deliverPayload(
+      { messageId, connectorId: 'orders', destinationId: 'erp', payloadBlobName, attemptNumber: 1, maxAttempts: 3, idempotencyKey: `${messageId}:erp` },
+      dependencies,
+    );
+
+    expect(received[received.length - 1].correlationId).toBe('corr-9');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkDestinationAddress, findBlockedAddress, hostnameOf, isNonPublicAddress } from '../../lib/network/addressGuard';
+import { checkDestinationAddress, findBlockedAddress, hostnameOf, isNonPublicAddress, unmapIpv4 } from '../../lib/network/addressGuard';
 import { parseCidr } from '../../lib/network/cidr';
 
 describe('parseCidr', () => {
@@ -26,6 +26,46 @@ describe('isNonPublicAddress', () => {
     for (const address of ['8.8.8.8', '172.32.0.1', '2001:4860:4860::8888']) {
       expect(isNonPublicAddress(address), address).toBe(false);
     }
+  });
+});
+
+describe('IPv4-mapped and unspecified addresses', () => {
+  test('mapped private address is checked as IPv4', () => {
+    for (const address of ['::ffff:10.0.0.1', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '0:0:0:0:0:ffff:7f00:1', '::FFFF:192.168.0.1']) {
+      expect(isNonPublicAddress(address), address).toBe(true);
+    }
+  });
+
+  test('mapped public address passes', () => {
+    expect(isNonPublicAddress('::ffff:8.8.8.8')).toBe(false);
+  });
+
+  test('unmapIpv4 returns the embedded IPv4 address', () => {
+    expect(unmapIpv4('::ffff:7f00:1')).toBe('127.0.0.1');
+  });
+
+  test('unmapIpv4 keeps other addresses', () => {
+    expect(unmapIpv4('fd00::1')).toBe('fd00::1');
+  });
+
+  test('unspecified addresses are not public', () => {
+    for (const address of ['0.0.0.0', '::', '0:0:0:0:0:0:0:0']) {
+      expect(isNonPublicAddress(address), address).toBe(true);
+    }
+  });
+
+  test('IPv4-compatible, CGNAT, ULA and IPv6 link-local are not public', () => {
+    for (const address of ['::127.0.0.1', '100.127.255.254', 'fc00::1', 'fdff:ffff::1', 'fe80::a:b']) {
+      expect(isNonPublicAddress(address), address).toBe(true);
+    }
+  });
+
+  test('mapped address inside an allowed IPv4 range is allowed', () => {
+    expect(findBlockedAddress(['::ffff:127.0.0.1'], ['127.0.0.1/32'])).toBeUndefined();
+  });
+
+  test('mapped metadata address is blocked despite a loopback range', () => {
+    expect(findBlockedAddress(['::ffff:169.254.169.254'], ['127.0.0.0/8'])).toBe('::ffff:169.254.169.254');
   });
 });
 

@@ -33,6 +33,23 @@ describe('SecretScrubber', () => {
   test('keeps text before secrets are set', () => {
     expect(new SecretScrubber().scrub('s3cret')).toBe('s3cret');
   });
+
+  test('added secret is scrubbed with the configured ones', () => {
+    const scrubber = scrubberFor('s3cret');
+
+    scrubber.addSecrets(['access-token-1']);
+
+    expect(scrubber.scrub('s3cret access-token-1')).toBe('[redacted] [redacted]');
+  });
+
+  test('added secret stays when configured ones are set again', () => {
+    const scrubber = scrubberFor('s3cret');
+    scrubber.addSecrets(['access-token-1']);
+
+    scrubber.setSecrets(['other']);
+
+    expect(scrubber.scrub('access-token-1')).toBe('[redacted]');
+  });
 });
 
 describe('listSecretValues', () => {
@@ -46,6 +63,31 @@ describe('listSecretValues', () => {
 
   test('lists each set secret of every connector', () => {
     expect(listSecretValues(connectors, (name) => settings[name])).toEqual(['hmac-value', 'whsec_a2V5LWJ5dGVz', 'a2V5LWJ5dGVz']);
+  });
+
+  test('lists the secrets of destinations', () => {
+    const connector = ordersConnector();
+    connector.destinations[0] = {
+      ...connector.destinations[0],
+      auth: { type: 'oauth2-client-credentials', tokenUrl: 'https://login.example.com/token', clientId: 'connector', secretRef: 'ERP_CLIENT_SECRET' },
+      signing: { type: 'standard-webhooks', secretRef: 'ERP_SIGNING' },
+      clientCertificate: { pfxRef: 'ERP_PFX', passphraseRef: 'ERP_PFX_PASSPHRASE' },
+    };
+    const destinationSettings: Record<string, string> = {
+      ERP_CLIENT_SECRET: 'client-secret',
+      ERP_SIGNING: 'whsec_c2lnbmluZw==',
+      ERP_PFX: 'cGZ4LWJ5dGVz',
+      ERP_PFX_PASSPHRASE: 'pfx-passphrase',
+    };
+    const withDestinationSecrets = parseConnectors(JSON.stringify({ connectors: [connector] }), 'connectors.json');
+
+    expect(listSecretValues(withDestinationSecrets, (name) => destinationSettings[name])).toEqual([
+      'client-secret',
+      'whsec_c2lnbmluZw==',
+      'c2lnbmluZw==',
+      'cGZ4LWJ5dGVz',
+      'pfx-passphrase',
+    ]);
   });
 });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { parseConnectors } from '../../../lib/config/loadConnectors';
 import type { Dependencies } from '../../../lib/dependencies';
+import { OutboundClient } from '../../../lib/delivery/outboundClient';
 import type { LifecycleEvent } from '../../../lib/events/lifecycleEvent';
 import { FilePayloadStore } from '../../../lib/payloadStore/FilePayloadStore';
 import { QuarantineStore } from '../../../lib/quarantine/quarantineStore';
@@ -37,7 +38,7 @@ export interface TestDependencies extends Dependencies {
   dataDir: string;
   /** The lifecycle events published, in order. */
   publishedEvents: LifecycleEvent[];
-  /** Closes the tracking store and deletes the data folder. */
+  /** Closes the destination connections and the tracking store, and deletes the data folder. */
   dispose(): void;
 }
 
@@ -46,6 +47,7 @@ export function createTestDependencies(connectors: unknown[] = [ordersConnector(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'connector-unit-'));
   const trackingStore = openTrackingStore(dataDir);
   const publishedEvents: LifecycleEvent[] = [];
+  const outbound = new OutboundClient();
   return {
     dataDir,
     publishedEvents,
@@ -60,13 +62,14 @@ export function createTestDependencies(connectors: unknown[] = [ordersConnector(
     trackingStore,
     quarantineStore: new QuarantineStore(trackingStore.db),
     clock: () => new Date(testNow),
-    fetch: (input, init) => fetch(input, init),
+    outbound,
     lookupAddresses: async (hostname) => {
       throw new Error(`unit tests resolve no host names, but ${hostname} was looked up`);
     },
     readSecret: (secretRef) => (secretRef === 'ORDERS_HMAC_SECRET' ? testSecret : undefined),
     logger: pino({ level: 'silent' }),
     dispose: () => {
+      void outbound.close();
       trackingStore.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
