@@ -4,7 +4,7 @@ import type { DestinationConfig } from '../lib/config/types';
 import type { DeliverPayloadInput, DeliverPayloadOutput } from '../lib/contracts';
 import { deliverOnce, type DeliveryResult } from '../lib/delivery/deliverOnce';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
-import { PermanentError, RetryableError, errorMessageOf } from '../lib/errors';
+import { errorMessageOf } from '../lib/errors';
 import { deliverPayloadActivityName } from '../lib/functionNames';
 import { checkDestinationAddress } from '../lib/network/addressGuard';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
@@ -12,9 +12,9 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Makes one delivery attempt of a payload to a destination and records it in the
- * tracking store. Returns the status code when the destination accepted the payload.
- * Otherwise throws a RetryableError, or a PermanentError that `deliverToDestination`
- * does not retry, so every failed attempt is a failed task in the orchestration history.
+ * tracking store. Returns the attempt's outcome, also for a failed attempt, so that
+ * `deliverToDestination` gets the classification, the `Retry-After` and a 410 Gone. It
+ * throws only a PermanentError for an unknown connector or destination or a missing payload.
  *
  * The payload goes out with the content type it was stored with and decoded from its
  * content coding, so that an opaque payload arrives as the bytes that the partner compressed.
@@ -47,18 +47,20 @@ export async function deliverPayload(
     responseBodyStart: result.responseBodyStart,
   });
 
+  const output: DeliverPayloadOutput = {
+    outcome: result.outcome,
+    statusCode: result.statusCode,
+    error: result.error,
+    retryAfterInMilliseconds: result.retryAfterInMilliseconds,
+    disablesDestination: result.statusCode === 410 ? true : undefined,
+    durationInMilliseconds: result.durationInMilliseconds,
+  };
   if (result.outcome === 'delivered') {
     dependencies.logger.info({ ...logFields, statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds }, 'delivery attempt succeeded');
-    return { outcome: 'delivered', statusCode: result.statusCode, durationInMilliseconds: result.durationInMilliseconds };
+  } else {
+    dependencies.logger.warn({ ...logFields, outcome: result.outcome, statusCode: result.statusCode, error: result.error }, 'delivery attempt failed');
   }
-
-  const failure = result.error ?? 'unknown failure';
-  dependencies.logger.warn({ ...logFields, outcome: result.outcome, statusCode: result.statusCode, error: failure }, 'delivery attempt failed');
-  const message = `Attempt ${input.attemptNumber} of ${input.maxAttempts} to destination ${input.destinationId} failed: ${failure}.`;
-  if (result.outcome === 'permanent') {
-    throw new PermanentError(message);
-  }
-  throw new RetryableError(message);
+  return output;
 }
 
 /** Checks the destination's addresses, then sends the payload. Returns a failed result instead of throwing. */

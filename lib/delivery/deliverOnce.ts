@@ -20,6 +20,8 @@ export interface DeliveryResult {
   durationInMilliseconds: number;
   /** Up to the first 4096 bytes of the response body, decoded as UTF-8. */
   responseBodyStart: string;
+  /** The response's `Retry-After` when it is a whole number of seconds, in ms. */
+  retryAfterInMilliseconds?: number;
 }
 
 export type FetchFunction = typeof fetch;
@@ -63,6 +65,10 @@ export async function deliverOnce(request: DeliveryRequest, fetchFunction: Fetch
   const result: DeliveryResult = { outcome, statusCode, durationInMilliseconds: elapsed(), responseBodyStart };
   if (outcome !== 'delivered') {
     result.error = describeStatus(response);
+  }
+  const retryAfter = response.headers.get('retry-after')?.trim() ?? '';
+  if (/^\d+$/.test(retryAfter)) {
+    result.retryAfterInMilliseconds = Number(retryAfter) * 1000;
   }
   return result;
 }
