@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 /** Modules under lib/ that orchestrators may import values from: pure functions and constants. */
-const deterministicLibModules = ['contracts', 'functionNames', 'ids', 'taskFailure'];
+const deterministicLibModules = ['contracts', 'functionNames', 'ids', 'taskFailure', 'retry/retrySchedule'];
 
 const builtinModuleNames = [...new Set(builtinModules.map((name) => name.split('/')[0]))];
 const builtinModulePattern = `^(?:node:.*|(?:${builtinModuleNames.join('|')})(?:/.*)?)$`;

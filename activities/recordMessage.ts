@@ -1,21 +1,34 @@
 import * as df from 'durable-functions';
 import { requireConnector } from '../lib/config/requireConnector';
-import type { DeliveryPlan, ProcessMessageInput } from '../lib/contracts';
+import type { Connector, DestinationConfig } from '../lib/config/types';
+import type { DeliveryPlan, DestinationPlan, ProcessMessageInput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { PermanentError } from '../lib/errors';
 import { recordMessageActivityName } from '../lib/functionNames';
 import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
- * Audits that processing of a message started (step `received`) and returns its delivery
- * plan from the connectors file. Reading the plan here keeps the file out of the
- * orchestrator, which must not do I/O.
+ * Time a probe attempt keeps the half-open breaker beyond the destination's attempt timeout, for
+ * the activity to be scheduled and to report. A probe that reports nothing in that time, because
+ * its host crashed, loses its turn to the next delivery that requests an attempt.
+ */
+const probeLeaseMarginInMilliseconds = 30_000;
+
+/**
+ * Audits that processing of a message started (step `received`), stores the connector's
+ * configuration version, publishes `message.received` and returns the delivery plan from the
+ * connectors file. Reading the plan here keeps the file out of the orchestrator, which must not
+ * do I/O. A replay gets only the destinations it names.
  */
 export async function recordMessage(input: ProcessMessageInput, dependencies: Dependencies = getDependencies()): Promise<DeliveryPlan> {
   const connector = requireConnector(dependencies.connectors, input.connectorId);
+  const destinations = chooseDestinations(connector, input);
+  const at = dependencies.clock().toISOString();
 
-  dependencies.trackingStore.appendAudit({
+  dependencies.trackingStore.setConfigurationVersion(input.messageId, connector.configurationVersion);
+  const added = dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
-    at: dependencies.clock().toISOString(),
+    at,
     step: 'received',
     detail: {
       connectorId: input.connectorId,
@@ -25,12 +38,51 @@ export async function recordMessage(input: ProcessMessageInput, dependencies: De
       contentEncoding: input.contentEncoding ?? null,
       sizeInBytes: input.sizeInBytes,
       sha256: input.sha256,
+      configurationVersion: connector.configurationVersion,
+      replayOf: input.replay?.originalMessageId ?? null,
     },
   });
+  if (added) {
+    await dependencies.eventPublisher.publish({
+      type: 'message.received',
+      messageId: input.messageId,
+      connectorId: input.connectorId,
+      time: at,
+      data: { receivedAt: input.receivedAt, configurationVersion: connector.configurationVersion, replayOf: input.replay?.originalMessageId ?? null },
+    });
+  }
 
+  return { destinations: destinations.map(toDestinationPlan), hasEntity: connector.entity !== undefined };
+}
+
+/** Returns the connector's destinations, or for a replay the ones it names. Throws for a name the connector does not have. */
+function chooseDestinations(connector: Connector, input: ProcessMessageInput): DestinationConfig[] {
+  const chosenIds = input.replay?.destinationIds;
+  if (chosenIds === undefined) {
+    return connector.destinations;
+  }
+
+  const knownIds = connector.destinations.map((destination) => destination.id);
+  const unknownIds = chosenIds.filter((destinationId) => !knownIds.includes(destinationId));
+  if (unknownIds.length > 0) {
+    throw new PermanentError(
+      `Replay ${input.messageId} names destinations ${unknownIds.join(', ')} that connector ${connector.id} does not have. ` +
+        `Its destinations are ${knownIds.join(', ')}; replay the message again with those.`,
+    );
+  }
+  return connector.destinations.filter((destination) => chosenIds.includes(destination.id));
+}
+
+function toDestinationPlan(destination: DestinationConfig): DestinationPlan {
   return {
-    destinations: connector.destinations.map((destination) => ({ destinationId: destination.id, retry: destination.retry })),
-    hasEntity: connector.entity !== undefined,
+    destinationId: destination.id,
+    retry: destination.retry,
+    circuit: {
+      failureThreshold: destination.circuitBreaker.failureThreshold,
+      coolDownInMilliseconds: destination.circuitBreaker.coolDownInMilliseconds,
+      probeLeaseInMilliseconds: destination.timeoutInMilliseconds + probeLeaseMarginInMilliseconds,
+    },
+    ordering: destination.ordering,
   };
 }
 

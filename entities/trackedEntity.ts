@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import type { EntityContext } from 'durable-functions';
 import type { OfferVersionInput, OfferVersionResult, TrackedEntityState } from '../lib/contracts';
 import { PermanentError } from '../lib/errors';
-import { offerVersionOperationName, trackedEntityName } from '../lib/functionNames';
+import { deliveryQueueEntityName, enqueueOperationName, offerVersionOperationName, trackedEntityName } from '../lib/functionNames';
 import { compareVersions } from '../lib/transform/compareVersions';
 
 /**
@@ -34,7 +34,8 @@ export function decideVersionOffer(
  * Handles the operations of the tracked entity of one business entity, keyed
  * `<connectorId>|<entityType>|<entityKey>`. Its state is the newest accepted version.
  * An entity runs one operation at a time, so two messages about the same business entity
- * cannot both be accepted as the newest.
+ * cannot both be accepted as the newest. An accepted offer also enqueues the message in the
+ * delivery queues it names, in the order of acceptance.
  */
 function trackedEntity(context: EntityContext<TrackedEntityState>): void {
   const operationName = context.df.operationName;
@@ -56,6 +57,11 @@ function trackedEntity(context: EntityContext<TrackedEntityState>): void {
   const decision = decideVersionOffer(context.df.getState(), offer, offeredAt);
   if (decision.state !== undefined) {
     context.df.setState(decision.state);
+  }
+  if (decision.result.accepted) {
+    for (const reservation of offer.reserveQueues ?? []) {
+      context.df.signalEntity(new df.EntityId(deliveryQueueEntityName, reservation.queueKey), enqueueOperationName, reservation.item);
+    }
   }
   context.df.return(decision.result);
 }

@@ -41,15 +41,19 @@ export interface ReplayOrigin {
   bulkReplayId?: string;
 }
 
+/** The final result of one destination's delivery, returned by `deliverToDestination`. */
 export interface DestinationDelivery {
   destinationId: string;
+  outcome: 'delivered' | 'deadLettered' | 'filtered';
   /** Number of attempts made, the successful one included. */
   attempts: number;
   statusCode?: number;
+  /** Reason of a dead letter or a filtered delivery. */
+  reason?: string;
 }
 
 export type ProcessMessageOutput =
-  | { outcome: 'delivered'; messageId: string; entity?: EntityReference; changeVersion?: number; destinations: DestinationDelivery[] }
+  | { outcome: 'delivered' | 'filtered'; messageId: string; entity?: EntityReference; changeVersion?: number; destinations: DestinationDelivery[] }
   | { outcome: 'stale'; messageId: string; entity: EntityReference; previousVersion?: EntityVersion };
 
 /** The stage of a `processMessage` orchestration, shown as its custom status. */
@@ -61,12 +65,23 @@ export type ProcessingStage =
   | 'mirroringEntityState'
   | 'delivering'
   | 'delivered'
+  | 'filtered'
   | 'stale'
+  | 'deadLettered'
   | 'failed';
 
-/** The destinations of a message and their retry policies, read from the connectors file when processing starts. */
+/** Delivery settings of one destination, read from the connectors file when processing starts. */
+export interface DestinationPlan {
+  destinationId: string;
+  retry: RetryPolicy;
+  circuit: CircuitSettings;
+  ordering: 'none' | 'fifoPerEntity';
+}
+
+/** The destinations of a message, read from the connectors file when processing starts. */
 export interface DeliveryPlan {
-  destinations: Array<{ destinationId: string; retry: RetryPolicy }>;
+  /** The connector's destinations, or for a replay the destinations it names. */
+  destinations: DestinationPlan[];
   hasEntity: boolean;
 }
 
@@ -86,10 +101,21 @@ export interface ReadEntityVersionOutput {
   trackedEntityKey?: string;
 }
 
+export interface TransformPayloadInput extends PayloadReference {
+  destinationIds: string[];
+  /** Set for an operator replay; see `ReplayOrigin.retransform`. */
+  replay?: ReplayOrigin;
+}
+
+/** Payload decision for one destination: a payload to deliver, nothing because its filter is falsy, or a failure before any attempt. */
+export type DestinationPayload =
+  | { destinationId: string; kind: 'deliver'; payloadBlobName: string }
+  | { destinationId: string; kind: 'filtered' }
+  | { destinationId: string; kind: 'failed'; reason: string };
+
 export interface TransformPayloadOutput {
-  /** The name of the payload to deliver: the transformed payload, or the raw one when the connector has no transform. */
-  payloadBlobName: string;
-  sizeInBytes: number;
+  /** One entry per destination of the input, in its order. */
+  destinations: DestinationPayload[];
 }
 
 export interface MirrorEntityStateInput {
@@ -112,6 +138,31 @@ export interface DeliverToDestinationInput {
   destinationId: string;
   payloadBlobName: string;
   retry: RetryPolicy;
+  circuit: CircuitSettings;
+  /** Set for `fifoPerEntity` destinations: the `deliveryQueue` entity key and this message's place in it. */
+  queue?: { queueKey: string; version?: EntityVersion };
+  traceparent?: string;
+}
+
+/** Input of the `recordDelivery` activity, which writes the delivery row and, for a final outcome, its audit entry and event. */
+export interface RecordDeliveryInput {
+  messageId: string;
+  connectorId: string;
+  destinationId: string;
+  outcome: 'pending' | 'delivered' | 'deadLettered' | 'filtered';
+  reason?: string;
+  attempts: number;
+  statusCode?: number;
+  payloadBlobName?: string;
+}
+
+/** Input of the `recordMessageOutcome` activity, which stores the message's final outcome, audits it and publishes its event. */
+export interface RecordMessageOutcomeInput {
+  messageId: string;
+  connectorId: string;
+  outcome: 'delivered' | 'stale' | 'deadLettered' | 'filtered';
+  reason?: string;
+  destinations?: DestinationDelivery[];
 }
 
 export interface DeliverPayloadInput {
@@ -156,9 +207,113 @@ export interface OfferVersionInput {
   messageId: string;
   /** ISO 8601 UTC time of the offer, from the orchestration's replay-safe clock. */
   offeredAt?: string;
+  /**
+   * Places to reserve in `deliveryQueue` entities when the version is accepted. The entity
+   * enqueues them as part of the accepting operation, so queue order follows acceptance order
+   * even when the orchestrations run their next steps in another order.
+   */
+  reserveQueues?: Array<{ queueKey: string; item: QueueItem }>;
 }
 
 export interface OfferVersionResult {
   accepted: boolean;
   previousVersion?: EntityVersion;
+}
+
+/** Settings of a destination's circuit breaker, sent with every request to its `destinationCircuit` entity. */
+export interface CircuitSettings {
+  /** Consecutive failed attempts that open the breaker. */
+  failureThreshold: number;
+  /** Time the breaker stays open before one probe attempt is let through. Also the interval at which a disabled destination is asked again. */
+  coolDownInMilliseconds: number;
+  /** Time after which a probe that reported nothing, such as one whose host crashed, loses its turn. */
+  probeLeaseInMilliseconds: number;
+}
+
+/** Input of the `requestAttempt` operation of the `destinationCircuit` entity. */
+export interface RequestAttemptInput {
+  /** Instance id of the requesting `deliverToDestination` orchestration. */
+  instanceId: string;
+  /** ISO 8601 UTC time of the request, from the orchestration's replay-safe clock. */
+  at: string;
+  settings: CircuitSettings;
+}
+
+/** Permission for an attempt to start now. Without it, `retryAt` is the time to request again. */
+export type AttemptPermission =
+  | { allowed: true; probe: boolean }
+  | { allowed: false; reason: 'circuitOpen' | 'destinationDisabled'; retryAt: string };
+
+/** Input of the `reportAttempt` operation of the `destinationCircuit` entity. */
+export interface ReportAttemptInput {
+  instanceId: string;
+  messageId: string;
+  at: string;
+  /**
+   * True for a retryable failure: a network error, a timeout, 408, 429 or 5xx. A delivered attempt
+   * and a permanent answer such as 400 show that the destination responds, so they count as success.
+   */
+  failed: boolean;
+  statusCode?: number;
+  /** True when the target responded with 410 Gone. */
+  disablesDestination?: boolean;
+  settings: CircuitSettings;
+}
+
+/** Input of the `enable` operation of the `destinationCircuit` entity, sent by the destination enable endpoint. */
+export interface EnableDestinationInput {
+  operator: string;
+  reason: string;
+  at: string;
+}
+
+/** State of the `destinationCircuit` entity of one destination. Times are ISO 8601 UTC. */
+export interface DestinationCircuitState {
+  state: 'closed' | 'open' | 'halfOpen';
+  consecutiveFailures: number;
+  /** Set while open: the time from which one probe is let through. */
+  openUntil?: string;
+  /** Set while half-open: the probe's instance and the end of its lease. */
+  probe?: { instanceId: string; leaseExpiresAt: string };
+  /** Set after a 410 Gone until an operator enables the destination. */
+  disabled?: { at: string; messageId: string; statusCode?: number };
+  lastEnabled?: EnableDestinationInput;
+}
+
+/** One delivery in the `deliveryQueue` entity of a destination and tracked entity key. */
+export interface QueueItem {
+  messageId: string;
+  /** Instance id of the `deliverToDestination` orchestration, which gets the `queueTurn` event. */
+  instanceId: string;
+  /** Version of the message's entity. Absent when the connector reads no version; such items keep arrival order. */
+  version?: EntityVersion;
+}
+
+/** State of a `deliveryQueue` entity: the delivery in progress and the deliveries waiting, in version order. */
+export interface DeliveryQueueState {
+  head?: QueueItem;
+  waiting: QueueItem[];
+}
+
+/** Result of the `enqueue` operation: whether the item is the head, and otherwise the head it waits behind. */
+export interface QueuePosition {
+  isHead: boolean;
+  /** The message being delivered, when the item is not the head. */
+  headMessageId?: string;
+  /** 0 for the head, 1 for the first waiting item. */
+  position: number;
+  /** Number of items waiting behind the head. */
+  waitingCount: number;
+}
+
+/** Result of the `release` operation: the item that became the head, if any. */
+export interface QueueRelease {
+  nextHead?: QueueItem;
+}
+
+/** Input of the activity that raises the `queueTurn` event to the next head of a delivery queue. */
+export interface NotifyQueueTurnInput {
+  instanceId: string;
+  messageId: string;
+  queueKey: string;
 }

@@ -22,3 +22,20 @@ export const mirrorEntityStateActivityName = 'mirrorEntityState';
 
 export const trackedEntityName = 'trackedEntity';
 export const offerVersionOperationName = 'offerVersion';
+export const recordDeliveryActivityName = 'recordDelivery';
+export const recordMessageOutcomeActivityName = 'recordMessageOutcome';
+export const notifyQueueTurnActivityName = 'notifyQueueTurn';
+
+export const destinationCircuitEntityName = 'destinationCircuit';
+export const requestAttemptOperationName = 'requestAttempt';
+export const reportAttemptOperationName = 'reportAttempt';
+export const enableDestinationOperationName = 'enable';
+
+export const deliveryQueueEntityName = 'deliveryQueue';
+export const enqueueOperationName = 'enqueue';
+export const releaseOperationName = 'release';
+/** External event that a released queue head raises to the next head. */
+export const queueTurnEventName = 'queueTurn';
+
+export const enableDestinationFunctionName = 'enableDestination';
+export const listDestinationsFunctionName = 'listDestinations';

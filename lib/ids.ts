@@ -62,3 +62,21 @@ export function createHashedTrackedEntityKey(connectorId: string, entityType: st
   const keyHash = crypto.createHash('sha256').update(entityKey, 'utf8').digest('hex').slice(0, 32);
   return `${connectorId}|${entityType}|sha256:${keyHash}`;
 }
+
+/** Returns the payload store name of a message's payload transformed by one destination's own transform. */
+export function destinationTransformedBlobNameOf(connectorId: string, messageId: string, destinationId: string): string {
+  return `transformed/${connectorId}/${messageId}/${destinationId}`;
+}
+
+/** Returns the key of a destination's `destinationCircuit` entity, such as `orders|erp`. */
+export function createCircuitEntityKey(connectorId: string, destinationId: string): string {
+  return `${connectorId}|${destinationId}`;
+}
+
+/**
+ * Returns the key of the `deliveryQueue` entity of one destination and tracked entity, such as
+ * `erp|orders|order|123`. The tracked entity key starts with the connector id.
+ */
+export function createDeliveryQueueKey(destinationId: string, trackedEntityKey: string): string {
+  return `${destinationId}|${trackedEntityKey}`;
+}

@@ -1,70 +1,264 @@
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import type { RetryPolicy } from '../lib/config/types';
-import type { DeliverPayloadInput, DeliverPayloadOutput, DeliverToDestinationInput, DestinationDelivery } from '../lib/contracts';
-import { deliverPayloadActivityName, deliverToDestinationOrchestrationName } from '../lib/functionNames';
-import { createDeliveryInstanceId } from '../lib/ids';
-import { describeTaskFailure, isPermanentFailure } from '../lib/taskFailure';
+import type { OrchestrationContext, OrchestrationHandler, Task, TimerTask } from 'durable-functions';
+import type {
+  AttemptPermission,
+  DeliverPayloadInput,
+  DeliverPayloadOutput,
+  DeliverToDestinationInput,
+  DestinationDelivery,
+  NotifyQueueTurnInput,
+  QueueItem,
+  QueuePosition,
+  QueueRelease,
+  RecordDeliveryInput,
+  ReportAttemptInput,
+  RequestAttemptInput,
+} from '../lib/contracts';
+import {
+  deliverPayloadActivityName,
+  deliverToDestinationOrchestrationName,
+  deliveryQueueEntityName,
+  destinationCircuitEntityName,
+  enqueueOperationName,
+  notifyQueueTurnActivityName,
+  queueTurnEventName,
+  recordDeliveryActivityName,
+  releaseOperationName,
+  reportAttemptOperationName,
+  requestAttemptOperationName,
+} from '../lib/functionNames';
+import { createCircuitEntityKey, createDeliveryInstanceId } from '../lib/ids';
+import { computeDeadlineInMilliseconds, decideRetry } from '../lib/retry/retrySchedule';
+import { describeTaskFailure } from '../lib/taskFailure';
+
+/** First and maximum interval at which a delivery waiting in its queue checks its position again, in case the `queueTurn` event is lost. */
+const firstQueueCheckIntervalInMilliseconds = 500;
+const maxQueueCheckIntervalInMilliseconds = 5_000;
+
+type Generated<T> = Generator<Task, T, unknown>;
 
 /**
- * Returns the wait in ms after failed attempt `attemptNumber` (1-based):
- * `firstIntervalInMilliseconds * backoffCoefficient^(attemptNumber - 1)`, capped at
- * `maxIntervalInMilliseconds`.
- */
-export function retryDelayInMilliseconds(retry: RetryPolicy, attemptNumber: number): number {
-  const delay = retry.firstIntervalInMilliseconds * Math.pow(retry.backoffCoefficient, attemptNumber - 1);
-  return Math.min(delay, retry.maxIntervalInMilliseconds);
-}
-
-/**
- * Delivers one message to one destination. Each attempt is one `deliverPayload`
- * activity with the same idempotency key, and the waits between attempts are durable
- * timers, so the schedule survives restarts. A permanent failure ends the retries at once.
- * Throws an error naming the destination and the last failure when no attempt succeeds.
+ * Delivers one message to one destination and returns the final outcome, `delivered` or
+ * `deadLettered`. A `fifoPerEntity` destination first waits for its turn in the delivery queue
+ * of the entity key and releases the queue at the final outcome, delivered or dead-lettered.
+ * Each attempt first requests permission from the destination's circuit breaker. While the
+ * breaker is open or the destination is disabled, the delivery waits on durable timers without
+ * spending attempts. Waits between attempts follow lib/retry/retrySchedule.ts. The total deadline
+ * counts from the first request to the breaker. Every state change is written to the delivery
+ * row through `recordDelivery`.
  */
 const deliverToDestination: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<DeliverToDestinationInput>();
-  const { retry } = input;
-  const idempotencyKey = createDeliveryInstanceId(input.messageId, input.destinationId);
-
-  let lastFailure = 'no attempt was made';
-  for (let attemptNumber = 1; attemptNumber <= retry.maxAttempts; attemptNumber++) {
-    context.df.setCustomStatus({ stage: 'delivering', attemptNumber });
-    const attemptInput: DeliverPayloadInput = {
-      messageId: input.messageId,
-      connectorId: input.connectorId,
-      destinationId: input.destinationId,
-      payloadBlobName: input.payloadBlobName,
-      attemptNumber,
-      maxAttempts: retry.maxAttempts,
-      idempotencyKey,
-    };
-
-    try {
-      const output = (yield context.df.callActivity(deliverPayloadActivityName, attemptInput)) as DeliverPayloadOutput;
-      context.df.setCustomStatus({ stage: 'delivered', attemptNumber });
-      const delivery: DestinationDelivery = { destinationId: input.destinationId, attempts: attemptNumber, statusCode: output.statusCode };
-      return delivery;
-    } catch (error) {
-      lastFailure = describeTaskFailure(error);
-      if (isPermanentFailure(error)) {
-        context.df.setCustomStatus({ stage: 'failed', attemptNumber });
-        throw new Error(
-          `Delivery to destination ${input.destinationId} stopped after attempt ${attemptNumber} of ${retry.maxAttempts} ` +
-            `because the failure is permanent. Last failure: ${lastFailure}`,
-        );
-      }
-    }
-
-    if (attemptNumber < retry.maxAttempts) {
-      const nextAttemptAt = new Date(context.df.currentUtcDateTime.getTime() + retryDelayInMilliseconds(retry, attemptNumber));
-      context.df.setCustomStatus({ stage: 'waitingToRetry', attemptNumber, nextAttemptAt: nextAttemptAt.toISOString() });
-      yield context.df.createTimer(nextAttemptAt);
-    }
+  const queue = input.queue;
+  const queueItem: QueueItem = { messageId: input.messageId, instanceId: context.df.instanceId, version: queue?.version };
+  if (queue !== undefined) {
+    yield* waitForQueueTurn(context, input, queue.queueKey, queueItem);
   }
 
-  context.df.setCustomStatus({ stage: 'failed', attemptNumber: retry.maxAttempts });
-  throw new Error(`Delivery to destination ${input.destinationId} failed after ${retry.maxAttempts} attempts. Last failure: ${lastFailure}`);
+  let delivery: DestinationDelivery;
+  try {
+    delivery = yield* deliverWithRetries(context, input);
+  } catch (error) {
+    // deliverPayload throws only for an unknown destination or a missing payload, which no retry fixes.
+    delivery = deadLetter(input, 0, undefined, `internal error: ${describeTaskFailure(error)}`);
+  }
+  yield* recordDelivery(context, input, { outcome: delivery.outcome, reason: delivery.reason, attempts: delivery.attempts, statusCode: delivery.statusCode });
+
+  if (queue !== undefined) {
+    yield* releaseQueueTurn(context, queue.queueKey, queueItem);
+  }
+  context.df.setCustomStatus({ stage: delivery.outcome, attempts: delivery.attempts });
+  return delivery;
 };
+
+/** Makes attempts until one succeeds, a permanent failure, or the attempts or the deadline run out. */
+function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDestinationInput): Generated<DestinationDelivery> {
+  const { retry } = input;
+  const deadline = computeDeadlineInMilliseconds(retry, nowOf(context));
+  let attemptNumber = 0;
+  let lastOutput: DeliverPayloadOutput | undefined;
+
+  for (;;) {
+    const blocked = yield* waitForCircuit(context, input, deadline, attemptNumber);
+    if (blocked !== undefined) {
+      return deadLetter(input, attemptNumber, lastOutput, blocked);
+    }
+
+    attemptNumber++;
+    context.df.setCustomStatus({ stage: 'delivering', attemptNumber });
+    const output = yield* attemptOnce(context, input, attemptNumber);
+    lastOutput = output;
+    if (output.outcome === 'delivered') {
+      return { destinationId: input.destinationId, outcome: 'delivered', attempts: attemptNumber, statusCode: output.statusCode };
+    }
+    if (output.outcome === 'permanent') {
+      const disabled = output.disablesDestination === true ? '; the destination is disabled until an operator enables it' : '';
+      return deadLetter(input, attemptNumber, output, `permanent failure${disabled}`);
+    }
+
+    const decision = decideRetry(
+      retry,
+      context.df.instanceId,
+      { attemptNumber, endedAtInMilliseconds: nowOf(context), retryAfterInMilliseconds: output.retryAfterInMilliseconds },
+      deadline,
+    );
+    if (decision.kind === 'stop') {
+      const reason = decision.reason === 'deadline' ? 'deadline' : `maxAttempts (${retry.maxAttempts})`;
+      return deadLetter(input, attemptNumber, output, reason);
+    }
+
+    const nextAttemptAt = new Date(decision.nextAttemptAtInMilliseconds);
+    context.df.setCustomStatus({ stage: 'waitingToRetry', attemptNumber, nextAttemptAt: nextAttemptAt.toISOString() });
+    yield* recordDelivery(context, input, {
+      outcome: 'pending',
+      reason: `attempt ${attemptNumber} failed: ${output.error ?? 'unknown failure'}; next attempt at ${nextAttemptAt.toISOString()}`,
+      attempts: attemptNumber,
+      statusCode: output.statusCode,
+    });
+    yield context.df.createTimer(nextAttemptAt);
+  }
+}
+
+/**
+ * Requests permission from the circuit breaker until it lets an attempt through, waiting durably
+ * in between. Returns undefined when an attempt may start, or the dead letter reason ("circuit open" or
+ * "destination disabled") when the deadline passed first.
+ */
+function* waitForCircuit(context: OrchestrationContext, input: DeliverToDestinationInput, deadline: number, attempts: number): Generated<string | undefined> {
+  const circuit = new df.EntityId(destinationCircuitEntityName, createCircuitEntityKey(input.connectorId, input.destinationId));
+  let recordedReason: string | undefined;
+
+  for (;;) {
+    const request: RequestAttemptInput = { instanceId: context.df.instanceId, at: context.df.currentUtcDateTime.toISOString(), settings: input.circuit };
+    const permission = (yield context.df.callEntity(circuit, requestAttemptOperationName, request)) as AttemptPermission;
+    if (permission.allowed) {
+      return undefined;
+    }
+
+    const blockedReason = permission.reason === 'destinationDisabled' ? 'destination disabled' : 'circuit open';
+    if (nowOf(context) >= deadline) {
+      return blockedReason;
+    }
+
+    // NOTE: each check adds an entity call and a timer to the history, so a destination disabled for
+    // a long deadline with a short cool-down gives this instance a long history to replay.
+    const retryAt = Math.min(Date.parse(permission.retryAt), deadline);
+    const retryAtText = new Date(retryAt).toISOString();
+    const reason = permission.reason === 'destinationDisabled' ? blockedReason : `circuit open until ${permission.retryAt}`;
+    context.df.setCustomStatus({ stage: 'waitingForCircuit', reason, nextCheckAt: retryAtText });
+    if (reason !== recordedReason) {
+      yield* recordDelivery(context, input, { outcome: 'pending', reason, attempts });
+      recordedReason = reason;
+    }
+    yield context.df.createTimer(new Date(retryAt));
+  }
+}
+
+/** Makes one attempt with the `deliverPayload` activity and reports its result to the circuit breaker. */
+function* attemptOnce(context: OrchestrationContext, input: DeliverToDestinationInput, attemptNumber: number): Generated<DeliverPayloadOutput> {
+  const attemptInput: DeliverPayloadInput = {
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    destinationId: input.destinationId,
+    payloadBlobName: input.payloadBlobName,
+    attemptNumber,
+    maxAttempts: input.retry.maxAttempts,
+    idempotencyKey: createDeliveryInstanceId(input.messageId, input.destinationId),
+    traceparent: input.traceparent,
+  };
+  const output = (yield context.df.callActivity(deliverPayloadActivityName, attemptInput)) as DeliverPayloadOutput;
+
+  const circuit = new df.EntityId(destinationCircuitEntityName, createCircuitEntityKey(input.connectorId, input.destinationId));
+  const report: ReportAttemptInput = {
+    instanceId: context.df.instanceId,
+    messageId: input.messageId,
+    at: context.df.currentUtcDateTime.toISOString(),
+    failed: output.outcome === 'retryable',
+    statusCode: output.statusCode,
+    disablesDestination: output.disablesDestination,
+    settings: input.circuit,
+  };
+  yield context.df.callEntity(circuit, reportAttemptOperationName, report);
+  return output;
+}
+
+/**
+ * Enqueues the delivery in its queue and waits until it is the head. It waits for the
+ * `queueTurn` event that the released head raises, and checks the queue again on a timer that
+ * backs off from 500 ms to 5 s, in case the event was raised before this instance existed.
+ */
+function* waitForQueueTurn(context: OrchestrationContext, input: DeliverToDestinationInput, queueKey: string, item: QueueItem): Generated<void> {
+  const queue = new df.EntityId(deliveryQueueEntityName, queueKey);
+  let checkIntervalInMilliseconds = firstQueueCheckIntervalInMilliseconds;
+  let recordedHead: string | undefined;
+  // One event task serves every check: a second waiter on the same event name would leave the
+  // event to the first, abandoned one.
+  let turn: Task | undefined;
+
+  for (;;) {
+    const position = (yield context.df.callEntity(queue, enqueueOperationName, item)) as QueuePosition;
+    if (position.isHead) {
+      context.df.setCustomStatus({ stage: 'delivering', queueKey, waitingBehindThis: position.waitingCount });
+      return;
+    }
+
+    const reason = `waiting behind message ${position.headMessageId}`;
+    context.df.setCustomStatus({ stage: 'waitingInQueue', queueKey, waitingBehind: position.headMessageId, position: position.position });
+    if (position.headMessageId !== recordedHead) {
+      yield* recordDelivery(context, input, { outcome: 'pending', reason, attempts: 0 });
+      recordedHead = position.headMessageId;
+    }
+
+    const checkAt = new Date(nowOf(context) + checkIntervalInMilliseconds);
+    const timer: TimerTask = context.df.createTimer(checkAt);
+    turn ??= context.df.waitForExternalEvent(queueTurnEventName);
+    const first = yield context.df.Task.any([turn, timer]);
+    if (first === turn) {
+      timer.cancel();
+      turn = undefined;
+    }
+    checkIntervalInMilliseconds = Math.min(maxQueueCheckIntervalInMilliseconds, checkIntervalInMilliseconds * 2);
+  }
+}
+
+/** Releases the head of the queue and raises `queueTurn` to the delivery that becomes the head. */
+function* releaseQueueTurn(context: OrchestrationContext, queueKey: string, item: QueueItem): Generated<void> {
+  const queue = new df.EntityId(deliveryQueueEntityName, queueKey);
+  const release = (yield context.df.callEntity(queue, releaseOperationName, item)) as QueueRelease;
+  if (release.nextHead !== undefined) {
+    const notify: NotifyQueueTurnInput = { instanceId: release.nextHead.instanceId, messageId: release.nextHead.messageId, queueKey };
+    yield context.df.callActivity(notifyQueueTurnActivityName, notify);
+  }
+}
+
+function deadLetter(input: DeliverToDestinationInput, attempts: number, lastOutput: DeliverPayloadOutput | undefined, reason: string): DestinationDelivery {
+  const lastFailure = lastOutput?.error === undefined ? '' : `. Last failure: ${lastOutput.error}`;
+  return {
+    destinationId: input.destinationId,
+    outcome: 'deadLettered',
+    attempts,
+    statusCode: lastOutput?.statusCode,
+    reason: `${reason} after ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}${lastFailure}`,
+  };
+}
+
+function* recordDelivery(
+  context: OrchestrationContext,
+  input: DeliverToDestinationInput,
+  fields: Pick<RecordDeliveryInput, 'outcome' | 'reason' | 'attempts' | 'statusCode'>,
+): Generated<void> {
+  const record: RecordDeliveryInput = {
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    destinationId: input.destinationId,
+    payloadBlobName: input.payloadBlobName,
+    ...fields,
+  };
+  yield context.df.callActivity(recordDeliveryActivityName, record);
+}
+
+function nowOf(context: OrchestrationContext): number {
+  return context.df.currentUtcDateTime.getTime();
+}
 
 df.app.orchestration(deliverToDestinationOrchestrationName, deliverToDestination);

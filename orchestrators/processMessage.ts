@@ -4,59 +4,105 @@ import type {
   DeliverToDestinationInput,
   DeliveryPlan,
   DestinationDelivery,
+  DestinationPayload,
+  DestinationPlan,
   MirrorEntityStateInput,
+  NotifyQueueTurnInput,
   OfferVersionInput,
   OfferVersionResult,
   PayloadReference,
   ProcessingStage,
   ProcessMessageInput,
   ProcessMessageOutput,
+  QueueItem,
+  QueueRelease,
   ReadEntityVersionOutput,
+  RecordDeliveryInput,
+  RecordMessageOutcomeInput,
+  TransformPayloadInput,
   TransformPayloadOutput,
   WriteAuditInput,
 } from '../lib/contracts';
 import {
   deliverToDestinationOrchestrationName,
+  deliveryQueueEntityName,
   mirrorEntityStateActivityName,
+  notifyQueueTurnActivityName,
   offerVersionOperationName,
   processMessageOrchestrationName,
   readEntityVersionActivityName,
+  recordDeliveryActivityName,
   recordMessageActivityName,
+  recordMessageOutcomeActivityName,
+  releaseOperationName,
   trackedEntityName,
   transformPayloadActivityName,
   writeAuditActivityName,
 } from '../lib/functionNames';
-import { createDeliveryInstanceId, createTrackedEntityKey } from '../lib/ids';
+import { createDeliveryInstanceId, createDeliveryQueueKey, createTrackedEntityKey } from '../lib/ids';
 import { describeTaskFailure } from '../lib/taskFailure';
-import type { EntityVersion } from '../lib/transform/compareVersions';
 import type { EntityReference } from '../lib/transform/extractEntity';
 import type { MirrorResult } from '../lib/tracking/types';
 
+type Generated<T> = Generator<Task, T, unknown>;
+
+/** A reserved place of this message in the delivery queue of one `fifoPerEntity` destination. */
+interface QueueReservation {
+  destinationId: string;
+  queueKey: string;
+  item: QueueItem;
+}
+
+/** Progress of one run, kept so that a failure can release the queue places it reserved. */
+interface Progress {
+  reservations: QueueReservation[];
+}
+
 /**
- * Processes one inbound message. It audits the message, offers its version to the tracked
- * entity, which accepts only a version newer than the last accepted one, transforms the
- * payload, mirrors the entity state and delivers to every destination in parallel.
- * Payloads travel as payload store names. A stale version is audited and not delivered.
- * The orchestration fails with an error naming each failed destination and its last failure.
+ * Processes one inbound message. It records the message and offers its version to the tracked
+ * entity, which accepts only a version newer than the last accepted one. Then it prepares each
+ * destination's payload (filter and transform), mirrors the entity state and delivers to every
+ * destination in parallel. Payloads travel as payload store names.
+ *
+ * The message outcome is `stale`, `filtered` (every destination's filter was falsy),
+ * `delivered`, or `deadLettered` when a destination ran out of attempts or deadline or got a
+ * permanent failure. The other destinations still complete, and then the orchestration fails
+ * with the reason, which names each dead-lettered destination. An operator replay skips the
+ * version offer and the entity mirror.
  */
 const processMessage: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<ProcessMessageInput>();
+  const progress: Progress = { reservations: [] };
+  let output: ProcessMessageOutput;
   try {
-    return yield* runSteps(context, input);
+    output = yield* runSteps(context, input, progress);
   } catch (error) {
     const failure = describeTaskFailure(error);
     setStage(context, 'failed');
-    yield auditTask(context, input.messageId, 'failed', { error: failure });
+    yield* releaseQueues(context, progress.reservations);
+    yield* recordMessageOutcome(context, input, { outcome: 'deadLettered', reason: failure });
     throw new Error(failure);
   }
+
+  if (output.outcome === 'stale') {
+    return output;
+  }
+
+  const deadLetters = output.destinations.filter((delivery) => delivery.outcome === 'deadLettered');
+  if (deadLetters.length > 0) {
+    const reason = describeDeadLetters(input.messageId, deadLetters, output.destinations.length);
+    setStage(context, 'deadLettered');
+    yield* recordMessageOutcome(context, input, { outcome: 'deadLettered', reason, destinations: output.destinations });
+    throw new Error(reason);
+  }
+
+  setStage(context, output.outcome);
+  yield* recordMessageOutcome(context, input, { outcome: output.outcome, destinations: output.destinations });
+  return output;
 };
 
-function* runSteps(context: OrchestrationContext, input: ProcessMessageInput): Generator<Task, ProcessMessageOutput, unknown> {
-  const payloadReference: PayloadReference = {
-    messageId: input.messageId,
-    connectorId: input.connectorId,
-    rawBlobName: input.rawBlobName,
-  };
+function* runSteps(context: OrchestrationContext, input: ProcessMessageInput, progress: Progress): Generated<ProcessMessageOutput> {
+  const payloadReference: PayloadReference = { messageId: input.messageId, connectorId: input.connectorId, rawBlobName: input.rawBlobName };
 
   setStage(context, 'recording');
   const plan = (yield context.df.callActivity(recordMessageActivityName, input)) as DeliveryPlan;
@@ -67,24 +113,38 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput): G
     setStage(context, 'readingEntity');
     const read = (yield context.df.callActivity(readEntityVersionActivityName, payloadReference)) as ReadEntityVersionOutput;
     entity = read.entity;
-    trackedEntityKey = read.trackedEntityKey;
+    if (entity !== undefined) {
+      trackedEntityKey = read.trackedEntityKey ?? createTrackedEntityKey(input.connectorId, entity.type, entity.key);
+      progress.reservations = planQueueReservations(input, plan, entity, trackedEntityKey);
+    }
   }
 
-  if (entity?.version !== undefined) {
+  // A replay repeats a delivery the tracked entity already accepted, so it offers no version and
+  // mirrors nothing. Its deliveries enqueue themselves when they start.
+  const isReplay = input.replay !== undefined;
+  if (!isReplay && entity?.version !== undefined && trackedEntityKey !== undefined) {
     setStage(context, 'offeringVersion');
-    const entityKey = trackedEntityKey ?? createTrackedEntityKey(input.connectorId, entity.type, entity.key);
-    const offer = yield* offerVersion(context, input, entity, entity.version, entityKey);
+    const offer = yield* offerVersion(context, input, entity, trackedEntityKey, progress.reservations);
     if (!offer.accepted) {
+      progress.reservations = [];
       setStage(context, 'stale');
+      // The reason quotes no version, because a version may be a redacted payload value.
+      const reason = 'the tracked entity has already accepted an equal or newer version';
+      yield* recordMessageOutcome(context, input, { outcome: 'stale', reason });
       return { outcome: 'stale', messageId: input.messageId, entity, previousVersion: offer.previousVersion };
     }
   }
 
   setStage(context, 'transforming');
-  const transformed = (yield context.df.callActivity(transformPayloadActivityName, payloadReference)) as TransformPayloadOutput;
+  const transformInput: TransformPayloadInput = {
+    ...payloadReference,
+    destinationIds: plan.destinations.map((destination) => destination.destinationId),
+    replay: input.replay,
+  };
+  const prepared = (yield context.df.callActivity(transformPayloadActivityName, transformInput)) as TransformPayloadOutput;
 
   let changeVersion: number | undefined;
-  if (entity !== undefined) {
+  if (entity !== undefined && !isReplay) {
     setStage(context, 'mirroringEntityState');
     const mirrorInput: MirrorEntityStateInput = { messageId: input.messageId, connectorId: input.connectorId, entity };
     const mirror = (yield context.df.callActivity(mirrorEntityStateActivityName, mirrorInput)) as MirrorResult;
@@ -92,23 +152,43 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput): G
   }
 
   setStage(context, 'delivering');
-  const deliveries = yield* deliverToAllDestinations(context, input, plan, transformed.payloadBlobName);
+  const deliveries = yield* deliverToAllDestinations(context, input, plan, prepared.destinations, progress, entity);
 
-  yield auditTask(context, input.messageId, 'completed', { outcome: 'delivered' });
-  setStage(context, 'delivered');
-  return { outcome: 'delivered', messageId: input.messageId, entity, changeVersion, destinations: deliveries };
+  const outcome = deliveries.every((delivery) => delivery.outcome === 'filtered') ? 'filtered' : 'delivered';
+  return { outcome, messageId: input.messageId, entity, changeVersion, destinations: deliveries };
 }
 
-/** Offers the entity version to the tracked entity and audits the step `versionAccepted` or `stale`. */
+/** Returns a queue place for each `fifoPerEntity` destination, keyed by destination and tracked entity. */
+function planQueueReservations(input: ProcessMessageInput, plan: DeliveryPlan, entity: EntityReference, trackedEntityKey: string): QueueReservation[] {
+  return plan.destinations
+    .filter((destination) => destination.ordering === 'fifoPerEntity')
+    .map((destination) => ({
+      destinationId: destination.destinationId,
+      queueKey: createDeliveryQueueKey(destination.destinationId, trackedEntityKey),
+      item: { messageId: input.messageId, instanceId: createDeliveryInstanceId(input.messageId, destination.destinationId), version: entity.version },
+    }));
+}
+
+/**
+ * Offers the entity version to the tracked entity, which also reserves the queue places when it
+ * accepts, and audits the step `versionAccepted` or `stale`.
+ */
 function* offerVersion(
   context: OrchestrationContext,
   input: ProcessMessageInput,
   entity: EntityReference,
-  version: EntityVersion,
   trackedEntityKey: string,
-): Generator<Task, OfferVersionResult, unknown> {
+  reservations: QueueReservation[],
+): Generated<OfferVersionResult> {
   const entityId = new df.EntityId(trackedEntityName, trackedEntityKey);
-  const offer: OfferVersionInput = { version, messageId: input.messageId, offeredAt: context.df.currentUtcDateTime.toISOString() };
+  const offer: OfferVersionInput = {
+    version: entity.version as NonNullable<EntityReference['version']>,
+    messageId: input.messageId,
+    offeredAt: context.df.currentUtcDateTime.toISOString(),
+  };
+  if (reservations.length > 0) {
+    offer.reserveQueues = reservations.map(({ queueKey, item }) => ({ queueKey, item }));
+  }
   const result = (yield context.df.callEntity(entityId, offerVersionOperationName, offer)) as OfferVersionResult;
 
   const step = result.accepted ? 'versionAccepted' : 'stale';
@@ -117,63 +197,143 @@ function* offerVersion(
 }
 
 /**
- * Starts one `deliverToDestination` sub-orchestration per destination and waits for all of
- * them, even after one has failed, so that every destination's outcome is audited. Returns the
- * deliveries, or throws an error naming each failed destination.
+ * Starts one `deliverToDestination` sub-orchestration per destination that has a payload and
+ * waits for all of them. Filtered destinations and those whose payload could not be prepared are
+ * recorded without an attempt, and their queue places are released. Returns every destination's
+ * result in the order of the plan.
  */
 function* deliverToAllDestinations(
   context: OrchestrationContext,
   input: ProcessMessageInput,
   plan: DeliveryPlan,
-  payloadBlobName: string,
-): Generator<Task, DestinationDelivery[], unknown> {
-  const deliveries = plan.destinations.map((destination) => {
-    const deliveryInput: DeliverToDestinationInput = {
-      messageId: input.messageId,
-      connectorId: input.connectorId,
-      destinationId: destination.destinationId,
-      payloadBlobName,
-      retry: destination.retry,
-    };
-    const instanceId = createDeliveryInstanceId(input.messageId, destination.destinationId);
-    return { destinationId: destination.destinationId, task: context.df.callSubOrchestrator(deliverToDestinationOrchestrationName, deliveryInput, instanceId) };
-  });
+  payloads: DestinationPayload[],
+  progress: Progress,
+  entity: EntityReference | undefined,
+): Generated<DestinationDelivery[]> {
+  const started: Array<{ destinationId: string; task: Task }> = [];
+  const settled = new Map<string, DestinationDelivery>();
 
-  try {
-    yield context.df.Task.all(deliveries.map((delivery) => delivery.task));
-  } catch {
-    // Task.all fails as soon as one delivery fails. The loop below waits for the others.
+  for (const payload of payloads) {
+    const destination = plan.destinations.find((planned) => planned.destinationId === payload.destinationId) as DestinationPlan;
+    if (payload.kind === 'deliver') {
+      const deliveryInput = createDeliveryInput(input, destination, payload.payloadBlobName, progress, entity);
+      const instanceId = createDeliveryInstanceId(input.messageId, destination.destinationId);
+      started.push({ destinationId: destination.destinationId, task: context.df.callSubOrchestrator(deliverToDestinationOrchestrationName, deliveryInput, instanceId) });
+      continue;
+    }
+
+    const delivery: DestinationDelivery =
+      payload.kind === 'filtered'
+        ? { destinationId: payload.destinationId, outcome: 'filtered', attempts: 0, reason: 'the destination filter is false for this message' }
+        : { destinationId: payload.destinationId, outcome: 'deadLettered', attempts: 0, reason: payload.reason };
+    settled.set(payload.destinationId, delivery);
   }
-  for (const delivery of deliveries) {
-    if (!delivery.task.isCompleted && !delivery.task.isFaulted) {
+
+  // The queue places of destinations without a delivery are released before any delivery waits on them.
+  const unused = progress.reservations.filter((reservation) => settled.has(reservation.destinationId));
+  yield* releaseQueues(context, unused);
+  progress.reservations = progress.reservations.filter((reservation) => !settled.has(reservation.destinationId));
+
+  for (const delivery of settled.values()) {
+    yield* recordDelivery(context, input, delivery);
+  }
+
+  yield* waitForAll(context, started.map((delivery) => delivery.task));
+  for (const delivery of started) {
+    if (delivery.task.isFaulted) {
+      const reason = `the delivery failed with an internal error: ${describeTaskFailure(delivery.task.result)}`;
+      settled.set(delivery.destinationId, { destinationId: delivery.destinationId, outcome: 'deadLettered', attempts: 0, reason });
+    } else {
+      settled.set(delivery.destinationId, delivery.task.result as DestinationDelivery);
+    }
+  }
+  // From here each delivery has released its own queue place.
+  progress.reservations = [];
+  return payloads.map((payload) => settled.get(payload.destinationId) as DestinationDelivery);
+}
+
+/** Waits until every task has completed or failed. Task.all alone would stop at the first failure. */
+function* waitForAll(context: OrchestrationContext, tasks: Task[]): Generated<void> {
+  if (tasks.length === 0) {
+    return;
+  }
+  try {
+    yield context.df.Task.all(tasks);
+  } catch {
+    // The loop below waits for the others. Each failure is read from its task.
+  }
+  for (const task of tasks) {
+    if (!task.isCompleted && !task.isFaulted) {
       try {
-        yield delivery.task;
+        yield task;
       } catch {
-        // The failure is read from the task below.
+        // Read from the task by the caller.
       }
     }
   }
+}
 
-  const failures: string[] = [];
-  const succeeded: DestinationDelivery[] = [];
-  for (const delivery of deliveries) {
-    if (delivery.task.isFaulted) {
-      const failure = describeTaskFailure(delivery.task.result);
-      failures.push(failure);
-      yield auditTask(context, input.messageId, 'deliveryFailed', { destinationId: delivery.destinationId, error: failure }, delivery.destinationId);
-    } else {
-      const result = delivery.task.result as DestinationDelivery;
-      succeeded.push(result);
-      yield auditTask(context, input.messageId, 'delivered', { ...result }, delivery.destinationId);
+function createDeliveryInput(
+  input: ProcessMessageInput,
+  destination: DestinationPlan,
+  payloadBlobName: string,
+  progress: Progress,
+  entity: EntityReference | undefined,
+): DeliverToDestinationInput {
+  const deliveryInput: DeliverToDestinationInput = {
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    destinationId: destination.destinationId,
+    payloadBlobName,
+    retry: destination.retry,
+    circuit: destination.circuit,
+  };
+  const reservation = progress.reservations.find((reserved) => reserved.destinationId === destination.destinationId);
+  if (reservation !== undefined) {
+    deliveryInput.queue = { queueKey: reservation.queueKey, version: entity?.version };
+  }
+  if (input.traceparent !== undefined) {
+    deliveryInput.traceparent = input.traceparent;
+  }
+  return deliveryInput;
+}
+
+/** Releases queue places and raises `queueTurn` to each delivery that becomes a head. */
+function* releaseQueues(context: OrchestrationContext, reservations: QueueReservation[]): Generated<void> {
+  for (const reservation of reservations) {
+    const queue = new df.EntityId(deliveryQueueEntityName, reservation.queueKey);
+    const release = (yield context.df.callEntity(queue, releaseOperationName, reservation.item)) as QueueRelease;
+    if (release.nextHead !== undefined) {
+      const notify: NotifyQueueTurnInput = { instanceId: release.nextHead.instanceId, messageId: release.nextHead.messageId, queueKey: reservation.queueKey };
+      yield context.df.callActivity(notifyQueueTurnActivityName, notify);
     }
   }
+}
 
-  if (failures.length > 0) {
-    throw new Error(
-      `Message ${input.messageId} was not delivered to ${failures.length} of ${deliveries.length} destinations. ${failures.join(' ')}`,
-    );
-  }
-  return succeeded;
+function describeDeadLetters(messageId: string, deadLetters: DestinationDelivery[], destinationCount: number): string {
+  const details = deadLetters.map((delivery) => `destination ${delivery.destinationId}: ${delivery.reason ?? 'no reason recorded'}`);
+  return `Message ${messageId} was dead-lettered for ${deadLetters.length} of ${destinationCount} destinations. ${details.join('; ')}`;
+}
+
+function* recordDelivery(context: OrchestrationContext, input: ProcessMessageInput, delivery: DestinationDelivery): Generated<void> {
+  const record: RecordDeliveryInput = {
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    destinationId: delivery.destinationId,
+    outcome: delivery.outcome,
+    reason: delivery.reason,
+    attempts: delivery.attempts,
+  };
+  yield context.df.callActivity(recordDeliveryActivityName, record);
+}
+
+function* recordMessageOutcome(
+  context: OrchestrationContext,
+  input: ProcessMessageInput,
+  fields: Pick<RecordMessageOutcomeInput, 'outcome' | 'reason' | 'destinations'>,
+): Generated<void> {
+  const record: RecordMessageOutcomeInput = { messageId: input.messageId, connectorId: input.connectorId, ...fields };
+  yield context.df.callActivity(recordMessageOutcomeActivityName, record);
 }
 
 function auditTask(context: OrchestrationContext, messageId: string, step: string, detail: Record<string, unknown>, key?: string): Task {

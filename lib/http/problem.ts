@@ -22,6 +22,8 @@ export const problemTypes = {
   payloadMissing: 'urn:api-data-connector:problem:payload-missing',
   rateLimited: 'urn:api-data-connector:problem:rate-limited',
   tooManyConcurrentRequests: 'urn:api-data-connector:problem:too-many-concurrent-requests',
+  unknownDestination: 'urn:api-data-connector:problem:unknown-destination',
+  invalidRequestBody: 'urn:api-data-connector:problem:invalid-request-body',
 } as const;
 
 export interface Problem {

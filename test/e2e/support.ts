@@ -27,6 +27,14 @@ export interface DestinationOptions {
   path: string;
   maxAttempts?: number;
   timeoutInMilliseconds?: number;
+  /** Retry settings that replace the defaults of `writeConnectorsFile`. */
+  retry?: Record<string, unknown>;
+  circuitBreaker?: { failureThreshold?: number; coolDownInMilliseconds?: number };
+  ordering?: 'none' | 'fifoPerEntity';
+  /** JSONata filter over the raw payload. */
+  filter?: string;
+  /** JSONata expression of the destination's own transform. */
+  transform?: string;
 }
 
 export interface ConnectorOptions {
@@ -99,7 +107,12 @@ export function writeConnectorsFile(folder: string, targetUrl: string, connector
           firstIntervalInMilliseconds: 50,
           backoffCoefficient: 1,
           maxIntervalInMilliseconds: 50,
+          ...destination.retry,
         },
+        ...(destination.circuitBreaker === undefined ? {} : { circuitBreaker: destination.circuitBreaker }),
+        ...(destination.ordering === undefined ? {} : { ordering: destination.ordering }),
+        ...(destination.filter === undefined ? {} : { filter: destination.filter }),
+        ...(destination.transform === undefined ? {} : { transform: { type: 'jsonata', expression: destination.transform } }),
       })),
     })),
   };

@@ -8,7 +8,7 @@ export const fixturesFolder = path.join(__dirname, '..', 'fixtures', 'histories'
 /** One orchestration instance of the connector as the local host recorded it. */
 export interface HistoryFixture {
   description: string;
-  /** The recorded case: `success`, `retry`, `stale` or `failure`. */
+  /** The recorded case: `success`, `retry`, `stale`, `failure` (a dead letter) or `circuitOpen`. */
   caseName: string;
   orchestratorName: string;
   instanceId: string;

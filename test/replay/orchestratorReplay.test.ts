@@ -80,13 +80,15 @@ function lastEventOf(fixture: HistoryFixture, eventType: number): HistoryEvent |
 const fixtures = loadHistoryFixtures();
 
 describe('recorded histories replay on current orchestrators', () => {
-  test('fixtures cover both orchestrators and four cases', () => {
+  test('fixtures cover both orchestrators and five cases', () => {
     const names = fixtures.map(({ file }) => file);
 
     expect(names).toEqual([
+      'deliverToDestination.circuitOpen.json',
       'deliverToDestination.failure.json',
       'deliverToDestination.retry.json',
       'deliverToDestination.success.json',
+      'processMessage.circuitOpen.json',
       'processMessage.failure.json',
       'processMessage.retry.json',
       'processMessage.stale.json',

@@ -46,6 +46,14 @@ const connectors: ConnectorOptions[] = [
   { id: 'retry', entity, transform, destinations: [{ id: destinationId, path: '/flaky', maxAttempts: 3 }] },
   { id: 'stale', entity, transform, destinations: [{ id: destinationId, path: '/ok' }] },
   { id: 'failure', entity, transform, destinations: [{ id: destinationId, path: '/broken', maxAttempts: 3 }] },
+  {
+    id: 'circuit',
+    entity,
+    transform,
+    destinations: [
+      { id: destinationId, path: '/recovering', maxAttempts: 1, retry: { jitter: 'none' }, circuitBreaker: { failureThreshold: 1, coolDownInMilliseconds: 300 } },
+    ],
+  },
 ];
 
 let target: TargetServer;
@@ -111,6 +119,7 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
     target.plan('/ok', () => 200);
     target.plan('/flaky', (_request, index) => (index === 0 ? 503 : 200));
     target.plan('/broken', () => 500);
+    target.plan('/recovering', (_request, index) => (index === 0 ? 500 : 200));
 
     const folder = createTempFolder('record-histories-');
     dataDir = path.join(folder, 'data');
@@ -121,6 +130,9 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
     await deliver('stale', 'fixture-stale-newer', order('ORD-3', '2024-05-02T10:00:00Z'));
     statuses.set('stale', await deliver('stale', 'fixture-stale', order('ORD-3', '2024-05-01T10:00:00Z')));
     statuses.set('failure', await deliver('failure', 'fixture-failure', order('ORD-4', '2024-05-01T10:00:00Z')));
+    // The first message opens the breaker of its destination, so the second waits for the cool-down.
+    await deliver('circuit', 'fixture-circuit-opener', order('ORD-5', '2024-05-01T10:00:00Z'));
+    statuses.set('circuitOpen', await deliver('circuit', 'fixture-circuit-open', order('ORD-6', '2024-05-01T10:00:00Z')));
 
     // The host closes the database on a graceful stop, so every committed episode is in the file.
     await host.stop();
@@ -133,7 +145,7 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
     removeTempFolders();
   });
 
-  test('records the four cases', () => {
+  test('records the five cases', () => {
     // A case that did not end as intended must not overwrite its fixture.
     expect(statuses.get('success')?.outcome).toBe('delivered');
     expect(statuses.get('retry')?.outcome).toBe('delivered');
@@ -141,12 +153,15 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
     expect(statuses.get('stale')?.outcome).toBe('stale');
     expect(statuses.get('failure')?.outcome).toBe('failed');
     expect(statuses.get('failure')?.destinations[0]?.attempts).toHaveLength(3);
+    expect(statuses.get('circuitOpen')?.outcome).toBe('delivered');
+    expect(statuses.get('circuitOpen')?.destinations[0]?.attempts).toHaveLength(1);
 
     const descriptions: Record<string, string> = {
       success: 'The destination answers 200 on the first attempt.',
       retry: 'The destination answers 503, then 200 on the second attempt.',
       stale: 'A newer version of the same order was accepted before, so this message is stale and not delivered.',
-      failure: 'The destination answers 500 on all three attempts, so the delivery and the message fail.',
+      failure: 'The destination answers 500 on all three attempts, so the delivery is dead-lettered and the message fails.',
+      circuitOpen: 'An earlier failure opened the destination\'s circuit breaker, so the delivery waits for the cool-down, then its probe attempt succeeds.',
     };
     const db = new Database(path.join(dataDir, 'durable.db'), { readonly: true, fileMustExist: true });
     try {

@@ -7,13 +7,20 @@ import { readEntityVersion } from '../../activities/readEntityVersion';
 import { recordMessage } from '../../activities/recordMessage';
 import { transformPayload } from '../../activities/transformPayload';
 import { writeAudit } from '../../activities/writeAudit';
-import type { DeliverPayloadInput, ProcessMessageInput } from '../../lib/contracts';
+import type { DeliverPayloadInput, ProcessMessageInput, TransformPayloadOutput } from '../../lib/contracts';
 import { PermanentError } from '../../lib/errors';
 import { createTestDependencies, ordersConnector, testNow, type TestDependencies } from './support/testDependencies';
 
 const messageId = 'orders-0123456789abcdef0123456789abcdef';
 const rawBlobName = `raw/orders/${messageId}`;
 const payloadReference = { messageId, connectorId: 'orders', rawBlobName };
+const transformInput = { ...payloadReference, destinationIds: ['erp'] };
+
+/** Returns the payload store name that the transform chose for destination erp. */
+function deliveredBlobNameOf(output: TransformPayloadOutput): string | undefined {
+  const [destination] = output.destinations;
+  return destination?.kind === 'deliver' ? destination.payloadBlobName : undefined;
+}
 
 async function storeRaw(dependencies: TestDependencies, payload: unknown): Promise<void> {
   await dependencies.payloadStore.put(rawBlobName, Buffer.from(JSON.stringify(payload)), { contentType: 'application/json' });
@@ -48,6 +55,8 @@ describe('recordMessage', () => {
         {
           destinationId: 'erp',
           retry: expect.objectContaining({ maxAttempts: 3, firstIntervalInMilliseconds: 100, backoffCoefficient: 2, maxIntervalInMilliseconds: 60000 }),
+          circuit: { failureThreshold: 5, coolDownInMilliseconds: 30000, probeLeaseInMilliseconds: 31000 },
+          ordering: 'none',
         },
       ],
       hasEntity: true,
@@ -134,20 +143,22 @@ describe('transformPayload', () => {
   test('writes the transformed payload', async () => {
     await storeRaw(dependencies, { orderId: '123', status: 'paid' });
 
-    const output = await transformPayload(payloadReference, dependencies);
+    const output = await transformPayload(transformInput, dependencies);
 
-    expect(output.payloadBlobName).toBe(`transformed/orders/${messageId}`);
-    const stored = await dependencies.payloadStore.get(output.payloadBlobName);
+    expect(deliveredBlobNameOf(output)).toBe(`transformed/orders/${messageId}`);
+    const stored = await dependencies.payloadStore.get(deliveredBlobNameOf(output) ?? '');
     expect(JSON.parse(stored!.bytes.toString())).toEqual({ id: '123', state: 'paid' });
-    expect(output.sizeInBytes).toBe(stored!.sizeInBytes);
   });
 
   test('audits the transformed step', async () => {
     await storeRaw(dependencies, { orderId: '123', status: 'paid' });
 
-    await transformPayload(payloadReference, dependencies);
+    await transformPayload(transformInput, dependencies);
 
-    expect(dependencies.trackingStore.listAudit(messageId)[0]).toMatchObject({ step: 'transformed', detail: { transformed: true } });
+    expect(dependencies.trackingStore.listAudit(messageId)[0]).toMatchObject({
+      step: 'transformed',
+      detail: { destinations: [{ destinationId: 'erp', kind: 'deliver', payloadBlobName: `transformed/orders/${messageId}` }] },
+    });
   });
 
   test('without transform delivers the raw payload', async () => {
@@ -157,9 +168,9 @@ describe('transformPayload', () => {
     dependencies = createTestDependencies([connector]);
     await storeRaw(dependencies, { orderId: '123' });
 
-    const output = await transformPayload(payloadReference, dependencies);
+    const output = await transformPayload(transformInput, dependencies);
 
-    expect(output.payloadBlobName).toBe(rawBlobName);
+    expect(deliveredBlobNameOf(output)).toBe(rawBlobName);
   });
 
   test('empty result is a permanent error', async () => {
@@ -169,7 +180,7 @@ describe('transformPayload', () => {
     dependencies = createTestDependencies([connector]);
     await storeRaw(dependencies, { orderId: '123' });
 
-    await expect(transformPayload(payloadReference, dependencies)).rejects.toThrow(
+    await expect(transformPayload(transformInput, dependencies)).rejects.toThrow(
       `The transform of connector orders returned no value for message ${messageId}`,
     );
   });

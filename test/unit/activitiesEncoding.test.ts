@@ -5,12 +5,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { deliverPayload } from '../../activities/deliverPayload';
 import { readEntityVersion } from '../../activities/readEntityVersion';
 import { transformPayload } from '../../activities/transformPayload';
+import type { TransformPayloadOutput } from '../../lib/contracts';
 import { PermanentError } from '../../lib/errors';
 import { createTestDependencies, ordersConnector, type TestDependencies } from './support/testDependencies';
 
 const messageId = 'orders-0123456789abcdef0123456789abcdef';
 const rawBlobName = `raw/orders/${messageId}`;
 const payloadReference = { messageId, connectorId: 'orders', rawBlobName };
+const transformInput = { ...payloadReference, destinationIds: ['erp'] };
+
+/** Returns the payload store name that the transform chose for destination erp. */
+function deliveredBlobNameOf(output: TransformPayloadOutput): string | undefined {
+  const [destination] = output.destinations;
+  return destination?.kind === 'deliver' ? destination.payloadBlobName : undefined;
+}
 const order = { orderId: '123', status: 'paid \uFFFE 🚚', updatedAt: '2024-05-01T09:00:00Z' };
 const orderBytes = Buffer.from(JSON.stringify(order), 'utf8');
 
@@ -25,9 +33,9 @@ describe('transformPayload of encoded payloads', () => {
     dependencies = createTestDependencies();
     await dependencies.payloadStore.put(rawBlobName, zlib.gzipSync(orderBytes), { contentType: 'application/json', contentEncoding: 'gzip' });
 
-    const output = await transformPayload(payloadReference, dependencies);
+    const output = await transformPayload(transformInput, dependencies);
 
-    const transformed = await dependencies.payloadStore.get(output.payloadBlobName);
+    const transformed = await dependencies.payloadStore.get(deliveredBlobNameOf(output) ?? '');
     expect(JSON.parse(transformed?.bytes.toString('utf8') ?? '')).toEqual({ id: '123', state: order.status });
   });
 
@@ -35,9 +43,9 @@ describe('transformPayload of encoded payloads', () => {
     dependencies = createTestDependencies();
     await dependencies.payloadStore.put(rawBlobName, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), orderBytes]), { contentType: 'application/json' });
 
-    const output = await transformPayload(payloadReference, dependencies);
+    const output = await transformPayload(transformInput, dependencies);
 
-    const transformed = await dependencies.payloadStore.get(output.payloadBlobName);
+    const transformed = await dependencies.payloadStore.get(deliveredBlobNameOf(output) ?? '');
     expect(transformed?.bytes.toString('utf8')).toContain('paid \uFFFE 🚚');
   });
 
@@ -47,15 +55,15 @@ describe('transformPayload of encoded payloads', () => {
     dependencies = createTestDependencies([connector]);
     await dependencies.payloadStore.put(rawBlobName, zlib.gzipSync(orderBytes), { contentType: 'application/json', contentEncoding: 'gzip' });
 
-    await expect(transformPayload(payloadReference, dependencies)).rejects.toThrow(PermanentError);
-    await expect(transformPayload(payloadReference, dependencies)).rejects.toThrow('decodes to more than 16 bytes');
+    await expect(transformPayload(transformInput, dependencies)).rejects.toThrow(PermanentError);
+    await expect(transformPayload(transformInput, dependencies)).rejects.toThrow('decodes to more than 16 bytes');
   });
 
   test('non-JSON payload of a connector with transform is a permanent error', async () => {
     dependencies = createTestDependencies();
     await dependencies.payloadStore.put(rawBlobName, Buffer.from('a,b\n'), { contentType: 'text/csv' });
 
-    await expect(transformPayload(payloadReference, dependencies)).rejects.toThrow('has content type "text/csv", which is not JSON');
+    await expect(transformPayload(transformInput, dependencies)).rejects.toThrow('has content type "text/csv", which is not JSON');
   });
 });
 

@@ -3,7 +3,6 @@ import { describe, expect, test } from 'vitest';
 import { decideVersionOffer } from '../../entities/trackedEntity';
 import { PermanentError, RetryableError } from '../../lib/errors';
 import { describeTaskFailure, isPermanentFailure } from '../../lib/taskFailure';
-import { retryDelayInMilliseconds } from '../../orchestrators/deliverToDestination';
 
 function taskFailedError(errorType: string, errorMessage: string, stackTrace?: string): TaskFailedError {
   return new TaskFailedError({ errorType, errorMessage, stackTrace, isNonRetriable: false, isCausedBy: (type) => type === errorType });
@@ -88,20 +87,5 @@ describe('describeTaskFailure', () => {
 
   test('shortens long messages', () => {
     expect(describeTaskFailure(new Error('x'.repeat(5000)))).toHaveLength(1003);
-  });
-});
-
-describe('retryDelayInMilliseconds', () => {
-  const retry = { maxAttempts: 5, firstIntervalInMilliseconds: 1000, backoffCoefficient: 2, maxIntervalInMilliseconds: 5000 };
-
-  test('grows by the coefficient', () => {
-    expect(retryDelayInMilliseconds(retry, 1)).toBe(1000);
-    expect(retryDelayInMilliseconds(retry, 2)).toBe(2000);
-    expect(retryDelayInMilliseconds(retry, 3)).toBe(4000);
-  });
-
-  test('is capped by the max interval', () => {
-    expect(retryDelayInMilliseconds(retry, 4)).toBe(5000);
-    expect(retryDelayInMilliseconds(retry, 10)).toBe(5000);
   });
 });

@@ -1,0 +1,202 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { HostProcess } from '../helpers/hostProcess';
+import {
+  readAuditSteps,
+  readDelivery,
+  sendOperatorRequest,
+  startScriptedTarget,
+  waitFor,
+  type ScriptedTarget,
+} from './deliverySupport';
+import {
+  createTempFolder,
+  jsonBytes,
+  readStatus,
+  removeTempFolders,
+  sendMessage,
+  startConnectorHost,
+  waitForTerminalStatus,
+  writeConnectorsFile,
+} from './support';
+
+/**
+ * Runs the circuit breaker and the 410 Gone handling of destinations on the local host against a
+ * scripted loopback target. The breaker destinations make one attempt per message, so each dead
+ * letter counts as one failure of their breaker.
+ */
+
+let target: ScriptedTarget;
+let host: HostProcess;
+let dataDir: string;
+let breakerTargetIsUp = false;
+let goneTargetIsBack = false;
+
+const oneAttempt = { jitter: 'none' };
+
+beforeAll(async () => {
+  target = await startScriptedTarget();
+  target.answer('/breaker', () => ({ status: breakerTargetIsUp ? 200 : 500 }));
+  target.answer('/stuck', () => ({ status: 500 }));
+  target.answer('/gone', () => ({ status: goneTargetIsBack ? 200 : 410 }));
+
+  const folder = createTempFolder('e2e-circuit-');
+  dataDir = path.join(folder, 'data');
+  const connectorsFile = writeConnectorsFile(folder, target.url, [
+    {
+      id: 'breaker',
+      destinations: [{ id: 'crm', path: '/breaker', maxAttempts: 1, retry: oneAttempt, circuitBreaker: { failureThreshold: 2, coolDownInMilliseconds: 1500 } }],
+    },
+    {
+      id: 'stuck',
+      destinations: [
+        {
+          id: 'erp',
+          path: '/stuck',
+          maxAttempts: 1,
+          retry: { ...oneAttempt, totalDeadlineInMilliseconds: 800 },
+          circuitBreaker: { failureThreshold: 2, coolDownInMilliseconds: 60_000 },
+        },
+      ],
+    },
+    {
+      id: 'gone',
+      destinations: [{ id: 'archive', path: '/gone', maxAttempts: 3, retry: oneAttempt, circuitBreaker: { coolDownInMilliseconds: 300 } }],
+    },
+  ]);
+  host = await startConnectorHost(connectorsFile, dataDir);
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await target?.close();
+  removeTempFolders();
+});
+
+async function send(connectorId: string): Promise<string> {
+  return sendMessage(host.baseUrl, connectorId, jsonBytes({ id: `${connectorId}-${Date.now()}` }));
+}
+
+async function readDestination(connectorId: string, destinationId: string): Promise<Record<string, unknown> | undefined> {
+  const response = await sendOperatorRequest(host.baseUrl, 'GET', '/api/destinations');
+  const destinations = response.body.destinations as Array<Record<string, unknown>>;
+  return destinations.find((destination) => destination.connectorId === connectorId && destination.destinationId === destinationId);
+}
+
+describe('circuit breaker', () => {
+  test('opens, probes after the cool-down and closes', async () => {
+    for (let index = 0; index < 2; index++) {
+      await waitForTerminalStatus(host.baseUrl, await send('breaker'));
+    }
+    expect((await readDestination('breaker', 'crm'))?.circuit).toBe('open');
+
+    const heldMessageId = await send('breaker');
+    const held = await waitFor('the delivery to wait for the circuit', () => {
+      const delivery = readDelivery(dataDir, heldMessageId, 'crm');
+      return delivery?.reason?.startsWith('circuit open until') === true ? delivery : undefined;
+    });
+    expect(held.outcome).toBe('pending');
+    expect(target.requestsTo('/breaker')).toHaveLength(2);
+
+    breakerTargetIsUp = true;
+    const status = await waitForTerminalStatus(host.baseUrl, heldMessageId);
+
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(target.requestsTo('/breaker')).toHaveLength(3);
+    expect((await readDestination('breaker', 'crm'))?.circuit).toBe('closed');
+  });
+
+  test('circuit open until the deadline dead-letters', async () => {
+    for (let index = 0; index < 2; index++) {
+      await waitForTerminalStatus(host.baseUrl, await send('stuck'));
+    }
+
+    const messageId = await send('stuck');
+    const status = await waitForTerminalStatus(host.baseUrl, messageId);
+
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(target.requestsTo('/stuck')).toHaveLength(2);
+    expect(readDelivery(dataDir, messageId, 'erp')).toMatchObject({ outcome: 'deadLettered', attempts: 0 });
+    expect(readDelivery(dataDir, messageId, 'erp')?.reason).toMatch(/^circuit open after 0 attempts/);
+  });
+});
+
+describe('410 Gone', () => {
+  test('disables the destination until it is enabled', async () => {
+    const goneMessageId = await send('gone');
+    const gone = await waitForTerminalStatus(host.baseUrl, goneMessageId);
+    expect(gone.runtimeStatus).toBe('Failed');
+    expect(target.requestsTo('/gone')).toHaveLength(1);
+    expect((await readDestination('gone', 'archive'))?.disabled).toBe(true);
+
+    const waitingMessageId = await send('gone');
+    await waitFor('the delivery to wait for the disabled destination', () =>
+      readDelivery(dataDir, waitingMessageId, 'archive')?.reason === 'destination disabled' ? true : undefined,
+    );
+    expect((await readStatus(host.baseUrl, waitingMessageId)).runtimeStatus).toBe('Running');
+    expect(target.requestsTo('/gone')).toHaveLength(1);
+
+    goneTargetIsBack = true;
+    const enable = await sendOperatorRequest(
+      host.baseUrl,
+      'POST',
+      '/api/connectors/gone/destinations/archive/enable',
+      JSON.stringify({ reason: 'archive moved back' }),
+      { 'x-ms-client-principal-name': 'alice@example.com' },
+    );
+    expect(enable.status).toBe(202);
+    expect(enable.body.operator).toBe('alice@example.com');
+
+    const delivered = await waitForTerminalStatus(host.baseUrl, waitingMessageId);
+    expect(delivered.runtimeStatus).toBe('Completed');
+    expect(target.requestsTo('/gone')).toHaveLength(2);
+    expect((await readDestination('gone', 'archive'))?.disabled).toBe(false);
+  });
+
+  test('enable is audited with the operator', async () => {
+    const audit = readAuditSteps(dataDir, 'destination:gone|archive');
+
+    expect(audit.map((entry) => entry.step)).toEqual(['destinationEnabled']);
+    expect(audit[0].detail).toMatchObject({ operator: 'alice@example.com', reason: 'archive moved back' });
+  });
+});
+
+describe('enable endpoint input', () => {
+  test('missing reason is rejected', async () => {
+    const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/gone/destinations/archive/enable', '{}');
+
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe('application/problem+json');
+    expect(response.body.type).toBe('urn:api-data-connector:problem:invalid-request-body');
+    expect(response.body.detail).toContain('no "reason" string');
+  });
+
+  test('invalid JSON is rejected', async () => {
+    const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/gone/destinations/archive/enable', 'reason=because');
+
+    expect(response.status).toBe(400);
+    expect(response.body.detail).toContain('not valid JSON');
+  });
+
+  test('over-long reason is rejected', async () => {
+    const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/gone/destinations/archive/enable', JSON.stringify({ reason: 'x'.repeat(1001) }));
+
+    expect(response.status).toBe(400);
+    expect(response.body.detail).toContain('1001 characters, more than 1000');
+  });
+
+  test('unknown destination is rejected', async () => {
+    const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/gone/destinations/nowhere/enable', JSON.stringify({ reason: 'test' }));
+
+    expect(response.status).toBe(404);
+    expect(response.body.type).toBe('urn:api-data-connector:problem:unknown-destination');
+    expect(response.body.detail).toContain('Connector "gone" has no destination "nowhere"');
+  });
+
+  test('missing operator header is recorded as unknown', async () => {
+    const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/breaker/destinations/crm/enable', JSON.stringify({ reason: 'check' }));
+
+    expect(response.status).toBe(202);
+    expect(response.body.operator).toBe('unknown');
+  });
+});
