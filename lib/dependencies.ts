@@ -3,6 +3,7 @@ import { listCredentialSchemes } from './auth/authConfig';
 import { readSchemeSecrets } from './auth/schemeSecrets';
 import { loadConnectors } from './config/loadConnectors';
 import { createConnectorLogger } from './logger';
+import { createEventPublisher, eventGridSettingNames } from './events/createEventPublisher';
 import type { EventPublisher } from './events/lifecycleEvent';
 import type { Connectors } from './config/types';
 import { listDestinationSecretRefs } from './delivery/destinationSecrets';
@@ -60,7 +61,8 @@ export function loadConfiguration(): { settings: Settings; connectors: Connector
   if (configuration === undefined) {
     const settings = readSettings();
     configuration = { settings, connectors: loadConnectors(settings.connectorsFile) };
-    secretScrubber.setSecrets(listSecretValues(configuration.connectors, (secretRef) => readSecret(secretRef)));
+    const eventGridKey = readSecret(eventGridSettingNames.key);
+    secretScrubber.setSecrets([...listSecretValues(configuration.connectors, (secretRef) => readSecret(secretRef)), ...(eventGridKey === undefined ? [] : [eventGridKey])]);
     logConfiguration(configuration.settings, configuration.connectors);
   }
   return configuration;
@@ -122,7 +124,7 @@ export function getDependencies(): Dependencies {
       lookupAddresses: lookupAllAddresses,
       readSecret: (secretRef) => readSecret(secretRef),
       logger: connectorLogger(),
-      eventPublisher: createLoggingEventPublisher(connectorLogger()),
+      eventPublisher: createEventPublisher((name) => readSecret(name), connectorLogger(), createLoggingEventPublisher(connectorLogger())),
     };
   }
   return dependencies;

@@ -9,9 +9,15 @@ export const listChangesFunctionName = 'listChanges';
 export const listQuarantineFunctionName = 'listQuarantine';
 export const readQuarantinedFunctionName = 'readQuarantined';
 export const releaseQuarantinedFunctionName = 'releaseQuarantined';
+export const listMessagesFunctionName = 'listMessages';
+export const replayMessageFunctionName = 'replayMessage';
+export const startBulkReplayFunctionName = 'startBulkReplay';
+export const readBulkReplayFunctionName = 'readBulkReplay';
+export const cancelBulkReplayFunctionName = 'cancelBulkReplay';
 
 export const processMessageOrchestrationName = 'processMessage';
 export const deliverToDestinationOrchestrationName = 'deliverToDestination';
+export const bulkReplayOrchestrationName = 'bulkReplay';
 
 export const recordMessageActivityName = 'recordMessage';
 export const writeAuditActivityName = 'writeAudit';
@@ -19,6 +25,9 @@ export const readEntityVersionActivityName = 'readEntityVersion';
 export const transformPayloadActivityName = 'transformPayload';
 export const deliverPayloadActivityName = 'deliverPayload';
 export const mirrorEntityStateActivityName = 'mirrorEntityState';
+export const takeReplayPageActivityName = 'takeReplayPage';
+export const startReplaysActivityName = 'startReplays';
+export const finishBulkReplayActivityName = 'finishBulkReplay';
 
 export const trackedEntityName = 'trackedEntity';
 export const offerVersionOperationName = 'offerVersion';

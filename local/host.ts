@@ -8,7 +8,7 @@ import { loadApp } from './functionsCore/loadApp';
 import type { FunctionRegistry, HookName } from './functionsCore/registry';
 import { HostHttpServer } from './http/server';
 import { RouteTable } from './http/routeTable';
-import { resolveHostKey, type HostKey } from './keys';
+import { resolveHostKey, resolveOperatorName, type HostKey } from './keys';
 import { createCoreLogSink, createHostLogger, createInvocationLogSink, logCaughtError, type HostLogger } from './logger';
 import { configureLoopbackEnvironment, toDurableClientTypedData } from './management/clientBinding';
 import { createManagementHandler } from './management/managementApi';
@@ -212,6 +212,7 @@ async function startWithLogger(
     logger,
     invoker,
     hostKey: hostKey.value,
+    operatorName: resolveOperatorName(),
     maxRequestBodyBytes: environment.maxRequestBodyBytes,
     routeTable,
     routePrefix: hostJson.routePrefix,

@@ -115,3 +115,27 @@ export function keyMatches(candidate: string | undefined, key: string): boolean 
   const keyHash = createHash('sha256').update(key, 'utf8').digest();
   return timingSafeEqual(candidateHash, keyHash);
 }
+
+/** The operator identity of requests that present the host key, when `LOCAL_OPERATOR_NAME` is not set. */
+export const defaultOperatorName = 'local-operator';
+
+/** Printable ASCII with inner spaces, so that the name fits in a header value. */
+const operatorNamePattern = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+
+/**
+ * Returns the operator identity that the host sets in `x-ms-client-principal-name` for a request
+ * that presents the host key: the `LOCAL_OPERATOR_NAME` setting, or `local-operator`. On Azure,
+ * App Service authentication sets that header from the signed-in user instead.
+ */
+export function resolveOperatorName(env: NodeJS.ProcessEnv = process.env): string {
+  const setting = env[hostEnvironmentNames.operatorName];
+  if (setting === undefined) {
+    return defaultOperatorName;
+  }
+  if (!operatorNamePattern.test(setting)) {
+    throw new Error(
+      `The setting ${hostEnvironmentNames.operatorName} must be 1 to 256 printable ASCII characters without leading or trailing spaces, but it is ${JSON.stringify(setting)}. Set another name, or remove it to use "${defaultOperatorName}".`,
+    );
+  }
+  return setting;
+}

@@ -16,6 +16,7 @@ export const hostEnvironmentNames = {
   port: 'PORT',
   dataDir: 'DATA_DIR',
   functionKey: 'LOCAL_FUNCTION_KEY',
+  operatorName: 'LOCAL_OPERATOR_NAME',
   maxRequestBodyBytes: 'HOST_MAX_REQUEST_BODY_BYTES',
   shutdownGracePeriodMs: 'HOST_SHUTDOWN_GRACE_PERIOD_MS',
   maxHeaderBytes: 'HOST_MAX_HEADER_BYTES',

@@ -9,13 +9,13 @@ import {
   enableDestinationOperationName,
   listDestinationsFunctionName,
 } from '../lib/functionNames';
+import { readOperator } from '../lib/http/operatorIdentity';
 import { problemResponse, problemTypes } from '../lib/http/problem';
 import { handleWithRequestId } from '../lib/http/requestId';
 import { createCircuitEntityKey } from '../lib/ids';
 import { initialCircuitState } from '../lib/retry/circuitBreaker';
 
 /** Header in which the Functions host puts the authenticated caller's name. */
-export const principalNameHeader = 'x-ms-client-principal-name';
 
 /** Largest enable request body read, in bytes. A reason longer than `maxReasonLength` is rejected as well. */
 const maxEnableBodyBytes = 16_384;
@@ -57,7 +57,7 @@ export async function enableDestination(
     return reason;
   }
 
-  const operator = request.headers.get(principalNameHeader)?.trim() || 'unknown';
+  const operator = readOperator(request);
   const at = dependencies.clock().toISOString();
   const enable: EnableDestinationInput = { operator, reason, at };
   await client.signalEntity(new df.EntityId(destinationCircuitEntityName, createCircuitEntityKey(connectorId, destinationId)), enableDestinationOperationName, enable);

@@ -9,9 +9,14 @@ import { handleWithRequestId } from '../lib/http/requestId';
 import { isMessageId } from '../lib/ids';
 import { createMessageScrubber } from '../lib/redaction/messageScrubber';
 import { scrubValues } from '../lib/redaction/redactPayload';
-import type { AttemptRecord } from '../lib/tracking/types';
+import type { AttemptRecord, DeliveryRecord, MessageOutcome as StoredOutcome } from '../lib/tracking/types';
 
-export type MessageOutcome = 'delivered' | 'stale' | 'failed' | 'pending';
+/**
+ * The stored outcome once processing has ended. Before that, or for a message whose processing
+ * stored none, it is derived from the orchestration: `pending` while it runs, and `failed` when it
+ * failed or was terminated.
+ */
+export type MessageOutcome = StoredOutcome | 'failed' | 'pending';
 
 /** The part of the Durable Functions client that the status trigger uses. */
 export interface OrchestrationStatusReader {
@@ -26,9 +31,10 @@ interface OrchestrationView {
 
 /**
  * Returns the lineage of one message: the request as received, the orchestration's
- * runtime status and outcome, the entity, every delivery attempt per destination and the
- * audit trail. Values at the connector's `redact` pointers and secret values are replaced by
- * `[redacted]`.
+ * runtime status and outcome, the entity, every delivery attempt per destination, the
+ * deliveries, the replays and the audit trail. Everything but the runtime status and stage
+ * comes from the tracking store, so the status outlives a purge of the orchestration history.
+ * Values at the connector's `redact` pointers and secret values are replaced by `[redacted]`.
  */
 export async function readMessageStatus(
   messageId: string,
@@ -47,7 +53,8 @@ export async function readMessageStatus(
 
   const orchestration = await readOrchestration(reader, messageId, dependencies);
   const audit = dependencies.trackingStore.listAudit(messageId);
-  const outcome = orchestration.runtimeStatus === undefined ? outcomeFromAudit(audit.map((entry) => entry.step)) : outcomeOf(orchestration);
+  const derivedOutcome = orchestration.runtimeStatus === undefined ? outcomeFromAudit(audit.map((entry) => entry.step)) : outcomeOf(orchestration);
+  const outcome: MessageOutcome = message.outcome ?? derivedOutcome;
   const body = {
     messageId: message.messageId,
     connectorId: message.connectorId,
@@ -60,11 +67,17 @@ export async function readMessageStatus(
     runtimeStatus: orchestration.runtimeStatus ?? null,
     stage: stageOf(orchestration.customStatus),
     outcome,
+    outcomeReason: message.outcomeReason ?? null,
+    completedAt: message.completedAt ?? null,
+    configurationVersion: message.configurationVersion ?? null,
     failure: orchestration.runtimeStatus === 'Failed' ? orchestration.output ?? null : null,
     entityType: message.entity?.type ?? null,
     entityKey: message.entity?.key ?? null,
     entityVersion: message.entity?.version ?? null,
     destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId), outcome),
+    deliveries: dependencies.trackingStore.listDeliveries(messageId).map(toDeliveryView),
+    replayOf: message.replayOf ?? null,
+    replays: dependencies.trackingStore.listReplaysOf(messageId),
     audit: audit.map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
 
@@ -77,6 +90,8 @@ export async function readMessageStatus(
     body.entityKey = scrubValues(body.entityKey, scrubber);
     body.entityVersion = scrubValues(body.entityVersion, scrubber);
     body.failure = scrubValues(body.failure, scrubber);
+    body.outcomeReason = scrubValues(body.outcomeReason, scrubber);
+    body.deliveries = scrubValues(body.deliveries, scrubber);
     body.audit = scrubValues(body.audit, scrubber);
   }
   const text = dependencies.trackingStore.scrubAuditText(JSON.stringify(body));
@@ -100,6 +115,17 @@ async function readOrchestration(reader: OrchestrationStatusReader, messageId: s
     dependencies.logger.warn({ messageId, instanceId: messageId, error: errorMessageOf(error) }, 'orchestration status could not be read');
     return {};
   }
+}
+
+function toDeliveryView(delivery: DeliveryRecord): Record<string, unknown> {
+  return {
+    destinationId: delivery.destinationId,
+    outcome: delivery.outcome,
+    reason: delivery.reason ?? null,
+    attempts: delivery.attempts,
+    statusCode: delivery.statusCode ?? null,
+    updatedAt: delivery.updatedAt,
+  };
 }
 
 function outcomeOf(orchestration: OrchestrationView): MessageOutcome {
@@ -142,17 +168,17 @@ function configuredDestinationIds(dependencies: Dependencies, connectorId: strin
   return dependencies.connectors.byId.get(connectorId)?.destinations.map((destination) => destination.id) ?? [];
 }
 
-/** Outcome of one destination: `skipped` when the message was stale, `failed` when the message failed without a delivery to it. */
+/** Outcome of one destination: `skipped` when the message was stale or filtered, `failed` when the message failed or was dead-lettered without a delivery to it. */
 type DestinationOutcome = 'delivered' | 'failed' | 'skipped' | 'pending';
 
 function destinationOutcomeOf(attempts: AttemptRecord[], messageOutcome: MessageOutcome): DestinationOutcome {
   if (attempts.some((attempt) => attempt.outcome === 'delivered')) {
     return 'delivered';
   }
-  if (messageOutcome === 'stale') {
+  if (messageOutcome === 'stale' || messageOutcome === 'filtered') {
     return 'skipped';
   }
-  return messageOutcome === 'failed' ? 'failed' : 'pending';
+  return messageOutcome === 'failed' || messageOutcome === 'deadLettered' ? 'failed' : 'pending';
 }
 
 /** Groups attempts by destination, listing configured destinations without attempts too, in configuration order. */

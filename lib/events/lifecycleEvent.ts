@@ -8,6 +8,11 @@ export interface LifecycleEvent {
   connectorId: string;
   /** ISO 8601 UTC time of the step the event reports. */
   time: string;
+  /**
+   * Distinguishes repeated events of one type for one message, such as the replay's message id of
+   * `message.replayed`. Absent when the type happens once per message or per destination.
+   */
+  key?: string;
   /** Event details, such as the destination id and the reason of a dead letter. */
   data: Record<string, unknown>;
 }

@@ -22,8 +22,12 @@ export const problemTypes = {
   payloadMissing: 'urn:api-data-connector:problem:payload-missing',
   rateLimited: 'urn:api-data-connector:problem:rate-limited',
   tooManyConcurrentRequests: 'urn:api-data-connector:problem:too-many-concurrent-requests',
-  unknownDestination: 'urn:api-data-connector:problem:unknown-destination',
   invalidRequestBody: 'urn:api-data-connector:problem:invalid-request-body',
+  unknownDestination: 'urn:api-data-connector:problem:unknown-destination',
+  messageProcessing: 'urn:api-data-connector:problem:message-processing',
+  payloadGone: 'urn:api-data-connector:problem:payload-gone',
+  replayNotFound: 'urn:api-data-connector:problem:replay-not-found',
+  replayFinished: 'urn:api-data-connector:problem:replay-finished',
 } as const;
 
 export interface Problem {

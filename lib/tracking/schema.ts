@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Schema version stored in `PRAGMA user_version`. */
-export const trackingSchemaVersion = 3;
+export const trackingSchemaVersion = 4;
 
 /**
  * Tables of the tracking store. Timestamps are ISO 8601 UTC strings, which sort in time
@@ -136,8 +136,50 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_by_destination ON deliveries (destination_id, outcome);
 `;
 
+/**
+ * Version 4 adds bulk replays. `replays` has one row per bulk replay: its filter (a JSON
+ * object), the upper bound on (received_at, message_id) fixed at its start, the position it
+ * reached and its counts. `replay_items` has one row per message that a bulk replay handled,
+ * with the message id of the replay or the reason it failed.
+ */
+const addReplaysSql = `
+CREATE TABLE IF NOT EXISTS replays (
+  replay_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'cancelled', 'failed')),
+  filter TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  retransform INTEGER NOT NULL,
+  destination_ids TEXT,
+  requests_per_second REAL NOT NULL,
+  upper_received_at TEXT,
+  upper_message_id TEXT,
+  position_received_at TEXT,
+  position_message_id TEXT,
+  total INTEGER NOT NULL,
+  replayed INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  finished_at TEXT,
+  cancel_reason TEXT,
+  cancelled_by TEXT,
+  error TEXT
+);
+
+CREATE TABLE IF NOT EXISTS replay_items (
+  replay_id TEXT NOT NULL,
+  original_message_id TEXT NOT NULL,
+  new_message_id TEXT,
+  error TEXT,
+  at TEXT NOT NULL,
+  PRIMARY KEY (replay_id, original_message_id)
+);
+CREATE INDEX IF NOT EXISTS replay_items_by_new_message ON replay_items (new_message_id);
+`;
+
 /** SQL that moves the schema from version N to version N + 1, at index N. */
-const migrationSteps = [createTablesSql, addQuarantineSql, addOutcomesSql];
+const migrationSteps = [createTablesSql, addQuarantineSql, addOutcomesSql, addReplaysSql];
 
 /**
  * Creates the tables of an empty database or migrates an older one to the current version, in

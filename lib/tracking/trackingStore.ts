@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { compareVersions, type EntityVersion } from '../transform/compareVersions';
+import { listMessageRows, type MessageListQuery } from './messageList';
+import { ReplayStore } from './replayStore';
 import { migrateTrackingSchema } from './schema';
 import type {
   AcceptedPayload,
@@ -25,7 +27,8 @@ export const trackingDatabaseFileName = 'tracking.db';
 /** Maximum time in ms that a statement waits for another connection's write lock. */
 const busyTimeoutInMilliseconds = 5000;
 
-interface MessageRow {
+/** A row of the `messages` table. */
+export interface MessageRow {
   message_id: string;
   connector_id: string;
   dedup_key_hash: string | null;
@@ -106,6 +109,8 @@ export function openTrackingStore(dataDir: string): TrackingStore {
  */
 export class TrackingStore {
   readonly db: Database.Database;
+  /** Bulk replays, in the same database. */
+  readonly replays: ReplayStore;
 
   constructor(filePath: string) {
     this.db = new Database(filePath);
@@ -113,6 +118,7 @@ export class TrackingStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`busy_timeout = ${busyTimeoutInMilliseconds}`);
     migrateTrackingSchema(this.db);
+    this.replays = new ReplayStore(this.db);
   }
 
   close(): void {
@@ -378,6 +384,39 @@ export class TrackingStore {
     })();
   }
 
+  /** Lists accepted messages newest first, as `listMessageRows` does. */
+  listMessages(query: MessageListQuery): { messages: MessageRecord[]; continuationToken?: string } {
+    const page = listMessageRows(this.db, query);
+    const messages = page.rows.map(toMessageRecord);
+    return page.continuationToken === undefined ? { messages } : { messages, continuationToken: page.continuationToken };
+  }
+
+  /** Returns the ids of the messages that replay `messageId`, oldest first. */
+  listReplaysOf(messageId: string): Array<{ messageId: string; receivedAt: string }> {
+    const rows = this.db
+      .prepare(`SELECT message_id, received_at FROM messages WHERE replay_of = ? ORDER BY received_at, message_id`)
+      .all(messageId) as Array<{ message_id: string; received_at: string }>;
+    return rows.map((row) => ({ messageId: row.message_id, receivedAt: row.received_at }));
+  }
+
+  /**
+   * Claims `replay.messageId` for a replay of `original`: a `receiving` row with the original's
+   * stored bytes and headers, `replay_of` set and no dedup key. Returns the stored row and
+   * whether this call inserted it. An existing row is returned unchanged.
+   */
+  claimReplayMessage(original: MessageRecord, replay: { messageId: string; claimToken: string; now: Date }): { inserted: boolean; message: MessageRecord } {
+    const now = replay.now.toISOString();
+    const inserted = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO messages (message_id, connector_id, received_at, raw_blob_name, size_in_bytes, sha256, content_type, content_encoding,
+           forwarded_headers, claim_state, claim_token, claimed_at, replay_of)
+         SELECT ?, connector_id, ?, raw_blob_name, size_in_bytes, sha256, content_type, content_encoding, forwarded_headers, 'receiving', ?, ?, message_id
+         FROM messages WHERE message_id = ?`,
+      )
+      .run(replay.messageId, now, replay.claimToken, now, original.messageId);
+    return { inserted: inserted.changes === 1, message: this.requireMessage(replay.messageId) };
+  }
+
   private requireMessage(messageId: string): MessageRecord {
     const message = this.getMessage(messageId);
     if (message === undefined) {
@@ -403,7 +442,7 @@ function isOlder(candidate: EntityVersion | undefined, current: EntityVersion | 
   return compareVersions(candidate, current) < 0;
 }
 
-function toMessageRecord(row: MessageRow): MessageRecord {
+export function toMessageRecord(row: MessageRow): MessageRecord {
   const message: MessageRecord = {
     messageId: row.message_id,
     connectorId: row.connector_id,

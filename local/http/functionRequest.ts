@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { FunctionInvoker } from '../functionsCore/invoker';
 import { logInvocation, type HostLogger } from '../logger';
-import { isAuthorized, unauthorizedProblem } from './authorization';
+import { keyMatches } from '../keys';
+import { isAuthorized, readPresentedKey, unauthorizedProblem } from './authorization';
 import { readBodyWithinLimit } from './endpointBody';
 import { problemType, sendProblem } from './problem';
 import type { HttpRoute } from './routeTable';
@@ -14,6 +15,8 @@ export interface FunctionRequestOptions {
   invoker: FunctionInvoker;
   hostKey: string;
   maxRequestBodyBytes: number;
+  /** The `x-ms-client-principal-name` of requests that present the host key, from `resolveOperatorName`. */
+  operatorName: string;
 }
 
 /**
@@ -41,10 +44,13 @@ export async function handleFunctionRequest(
     return;
   }
 
+  // As with App Service authentication, the identity comes from the host, never from the client:
+  // a request with the host key acts as the configured operator.
+  const principalName = keyMatches(readPresentedKey(req, url), options.hostKey) ? options.operatorName : undefined;
   const invocationId = randomUUID();
   const startTime = performance.now();
   try {
-    const result = await options.invoker.invoke(fn, { triggerData: toRpcHttpTrigger(req, url, params, body), invocationId });
+    const result = await options.invoker.invoke(fn, { triggerData: toRpcHttpTrigger(req, url, params, body, principalName), invocationId });
     writeRpcHttpResponse(fn, req, res, findHttpResponse(fn, result.response));
     logInvocation(options.logger, {
       functionName: fn.name,

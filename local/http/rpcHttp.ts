@@ -21,26 +21,41 @@ function toQueryMapping(searchParams: URLSearchParams): Record<string, string> {
  */
 export const clientAddressHeader = 'x-client-ip';
 
-function toHeaderMapping(req: IncomingMessage): Record<string, string> {
+/**
+ * Header with the signed-in user's name, as App Service authentication sets it. A value that the
+ * client sent is always removed, and the host sets it only for a request that presents the host key.
+ */
+export const clientPrincipalNameHeader = 'x-ms-client-principal-name';
+
+/** Headers that only the host sets. */
+const hostSetHeaders = [clientAddressHeader, clientPrincipalNameHeader];
+
+function toHeaderMapping(req: IncomingMessage, principalName: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && name !== clientAddressHeader) {
+    if (value !== undefined && !hostSetHeaders.includes(name)) {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }
   if (req.socket.remoteAddress !== undefined) {
     headers[clientAddressHeader] = req.socket.remoteAddress;
   }
+  if (principalName !== undefined) {
+    headers[clientPrincipalNameHeader] = principalName;
+  }
   return headers;
 }
 
-/** Builds the trigger data of an HTTP request. `body` is passed on unchanged as bytes. */
-export function toRpcHttpTrigger(req: IncomingMessage, url: URL, params: Record<string, string>, body: Buffer): RpcTypedData {
+/**
+ * Builds the trigger data of an HTTP request. `body` is passed on unchanged as bytes.
+ * `principalName`, when set, becomes the `x-ms-client-principal-name` header.
+ */
+export function toRpcHttpTrigger(req: IncomingMessage, url: URL, params: Record<string, string>, body: Buffer, principalName?: string): RpcTypedData {
   return {
     http: {
       method: req.method ?? 'GET',
       url: url.href,
-      headers: toHeaderMapping(req),
+      headers: toHeaderMapping(req, principalName),
       query: toQueryMapping(url.searchParams),
       params,
       body: { bytes: new Uint8Array(body.buffer, body.byteOffset, body.length) },

@@ -145,7 +145,7 @@ describe('410 Gone', () => {
       { 'x-ms-client-principal-name': 'alice@example.com' },
     );
     expect(enable.status).toBe(202);
-    expect(enable.body.operator).toBe('alice@example.com');
+    expect(enable.body.operator).toBe('local-operator');
 
     const delivered = await waitForTerminalStatus(host.baseUrl, waitingMessageId);
     expect(delivered.runtimeStatus).toBe('Completed');
@@ -157,7 +157,7 @@ describe('410 Gone', () => {
     const audit = readAuditSteps(dataDir, 'destination:gone|archive');
 
     expect(audit.map((entry) => entry.step)).toEqual(['destinationEnabled']);
-    expect(audit[0].detail).toMatchObject({ operator: 'alice@example.com', reason: 'archive moved back' });
+    expect(audit[0].detail).toMatchObject({ operator: 'local-operator', reason: 'archive moved back' });
   });
 });
 
@@ -193,10 +193,10 @@ describe('enable endpoint input', () => {
     expect(response.body.detail).toContain('Connector "gone" has no destination "nowhere"');
   });
 
-  test('missing operator header is recorded as unknown', async () => {
+  test('operator is the name of the host key', async () => {
     const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/breaker/destinations/crm/enable', JSON.stringify({ reason: 'check' }));
 
     expect(response.status).toBe(202);
-    expect(response.body.operator).toBe('unknown');
+    expect(response.body.operator).toBe('local-operator');
   });
 });

@@ -251,7 +251,7 @@ describe('delivery retries', () => {
     const failure = JSON.stringify(status.failure);
 
     expect(status.runtimeStatus).toBe('Failed');
-    expect(status.outcome).toBe('failed');
+    expect(status.outcome).toBe('deadLettered');
     expect(status.destinations[0].outcome).toBe('failed');
     expect(attemptsOf(status)).toHaveLength(3);
     expect(target.requests.filter((request) => request.path === '/broken')).toHaveLength(3);

@@ -128,7 +128,7 @@ describe('redacted payload values', () => {
     const messageId = await sendMessage(host.baseUrl, 'rejecting', jsonBytes({ customer: { email } }));
 
     const status = await waitForTerminalStatus(host.baseUrl, messageId);
-    expect(status.outcome).toBe('failed');
+    expect(status.outcome).toBe('deadLettered');
     expect(JSON.stringify(status.failure)).toContain('customer [redacted] is blocked');
 
     const failed = status.audit.find((entry) => entry.step === 'failed');

@@ -75,6 +75,8 @@ describe('TrackingStore', () => {
         [
           'DROP TABLE quarantine',
           'DROP TABLE deliveries',
+          'DROP TABLE replays',
+          'DROP TABLE replay_items',
           ...['messages_by_connector', 'messages_by_outcome', 'messages_by_dedup_key', 'messages_by_entity', 'messages_by_replay_of'].map(
             (index) => `DROP INDEX ${index}`,
           ),
@@ -91,6 +93,20 @@ describe('TrackingStore', () => {
       expect(store.db.pragma('user_version', { simple: true })).toBe(trackingSchemaVersion);
       expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
       expect(store.db.prepare('SELECT COUNT(*) AS count FROM quarantine').get()).toEqual({ count: 0 });
+    });
+
+    test('migrates a version 3 database', () => {
+      claim('token-a');
+      store.db.exec('DROP TABLE replay_items; DROP TABLE replays;');
+      store.db.pragma('user_version = 3');
+      store.close();
+
+      store = openTrackingStore(dataDir);
+
+      expect(store.db.pragma('user_version', { simple: true })).toBe(4);
+      expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
+      expect(store.db.prepare('SELECT COUNT(*) AS count FROM replays').get()).toEqual({ count: 0 });
+      expect(store.db.prepare('SELECT COUNT(*) AS count FROM replay_items').get()).toEqual({ count: 0 });
     });
 
     test('keeps a message outcome and its deliveries', () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { deliverOnce } from '../../../lib/delivery/deliverOnce';
 import { isValidTraceparent } from '../../../lib/delivery/traceparent';
 import { createMessageId } from '../../../lib/ids';
-import { signHmacSha256 } from '../../../lib/signature/verifyHmacSha256';
+import { signHmacSha256 } from '../support/signHmacSha256';
 import { ingestMessage } from '../../../triggers/ingest';
 import { createTestDependencies, ordersConnector, testSecret, type TestDependencies } from '../support/testDependencies';
 import {

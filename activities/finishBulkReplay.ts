@@ -1,0 +1,30 @@
+import * as df from 'durable-functions';
+import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { finishBulkReplayActivityName } from '../lib/functionNames';
+import type { FinishBulkReplayInput } from '../lib/replay/bulkReplayContracts';
+import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
+
+/**
+ * Marks a running bulk replay completed or failed and audits it. A replay that was cancelled in
+ * the meantime keeps its state.
+ */
+export async function finishBulkReplay(input: FinishBulkReplayInput, dependencies: Dependencies = getDependencies()): Promise<void> {
+  const at = dependencies.clock().toISOString();
+  const finished = dependencies.trackingStore.replays.finishBulkReplay(input.replayId, input.state, at, input.error);
+  const replay = dependencies.trackingStore.replays.getBulkReplay(input.replayId);
+  const counts = { total: replay?.total ?? null, replayed: replay?.replayed ?? null, failed: replay?.failed ?? null };
+  if (finished) {
+    const step = input.state === 'completed' ? 'bulkReplayCompleted' : 'bulkReplayFailed';
+    dependencies.trackingStore.appendAudit({ messageId: input.replayId, at, step, detail: { ...counts, error: input.error ?? null } });
+  }
+  const logFields = { bulkReplayId: input.replayId, instanceId: input.replayId, state: input.state, applied: finished, ...counts };
+  if (input.state === 'failed') {
+    dependencies.logger.error({ ...logFields, error: input.error }, 'bulk replay failed');
+  } else {
+    dependencies.logger.info(logFields, 'bulk replay finished');
+  }
+}
+
+df.app.activity(finishBulkReplayActivityName, {
+  handler: withScrubbedErrors((input: unknown) => finishBulkReplay(input as FinishBulkReplayInput)),
+});

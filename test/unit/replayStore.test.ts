@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { NewBulkReplay } from '../../lib/tracking/replayStore';
+import { openTrackingStore, type TrackingStore } from '../../lib/tracking/trackingStore';
+
+const startTime = new Date('2024-05-01T10:00:00.000Z');
+
+function secondsAfterStart(seconds: number): Date {
+  return new Date(startTime.getTime() + seconds * 1000);
+}
+
+describe('ReplayStore', () => {
+  let dataDir: string;
+  let store: TrackingStore;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-store-'));
+    store = openTrackingStore(dataDir);
+  });
+
+  afterEach(() => {
+    store.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function addMessage(messageId: string, seconds: number, connectorId = 'orders'): void {
+    store.claimMessage({ messageId, connectorId, claimToken: `token-${messageId}`, now: secondsAfterStart(seconds) });
+    store.markAccepted(messageId, `token-${messageId}`, { rawBlobName: `raw/${connectorId}/${messageId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+  }
+
+  function createReplay(fields: Partial<NewBulkReplay> = {}) {
+    return store.replays.createBulkReplay({
+      replayId: 'replay-1',
+      filter: { connectorId: 'orders' },
+      reason: 'target fixed',
+      operator: 'ops@example.com',
+      retransform: false,
+      requestsPerSecond: 5,
+      createdAt: secondsAfterStart(100).toISOString(),
+      ...fields,
+    });
+  }
+
+  /** Takes every page of `limit` messages, advancing as the activity does, and returns the ids in order. */
+  function takeAllPages(limit: number): string[] {
+    const ids: string[] = [];
+    for (let page = 0; page < 20; page++) {
+      const positions = store.replays.takeNextPage('replay-1', limit);
+      if (positions.length === 0) {
+        break;
+      }
+      ids.push(...positions.map((position) => position.messageId));
+      store.replays.advancePosition('replay-1', positions[positions.length - 1], secondsAfterStart(200).toISOString());
+    }
+    return ids;
+  }
+
+  test('dry run preview counts and lists the oldest', () => {
+    addMessage('orders-a', 2);
+    addMessage('orders-b', 1);
+    addMessage('invoices-a', 3, 'invoices');
+
+    expect(store.replays.previewMatching({ connectorId: 'orders' }, 1)).toEqual({ total: 2, messageIds: ['orders-b'] });
+  });
+
+  test('new replay is running with the total fixed', () => {
+    addMessage('orders-a', 1);
+    addMessage('orders-b', 2);
+
+    const replay = createReplay();
+
+    expect(replay).toMatchObject({ state: 'running', total: 2, replayed: 0, failed: 0, upperBound: { receivedAt: secondsAfterStart(2).toISOString(), messageId: 'orders-b' } });
+  });
+
+  test('pages go oldest first to the end', () => {
+    for (let index = 0; index < 5; index++) {
+      addMessage(`orders-${index}`, index);
+    }
+    createReplay();
+
+    expect(takeAllPages(2)).toEqual(['orders-0', 'orders-1', 'orders-2', 'orders-3', 'orders-4']);
+  });
+
+  test('messages after the start are not replayed', () => {
+    addMessage('orders-a', 1);
+    createReplay();
+    addMessage('orders-b', 200);
+
+    expect(takeAllPages(10)).toEqual(['orders-a']);
+  });
+
+  test('replays it created are not picked up', () => {
+    addMessage('orders-a', 1);
+    createReplay();
+    // A replay received in the same millisecond as its original, and sorted after it.
+    store.claimReplayMessage(store.getMessage('orders-a')!, { messageId: 'orders-b', claimToken: 'token-b', now: secondsAfterStart(1) });
+    store.markAccepted('orders-b', 'token-b', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+    store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', newMessageId: 'orders-b', at: secondsAfterStart(101).toISOString() });
+
+    expect(takeAllPages(10)).toEqual(['orders-a']);
+  });
+
+  test('replay with no match has no pages', () => {
+    createReplay();
+
+    expect(store.replays.takeNextPage('replay-1', 10)).toEqual([]);
+  });
+
+  test('item counts once', () => {
+    addMessage('orders-a', 1);
+    createReplay();
+    const item = { originalMessageId: 'orders-a', newMessageId: 'orders-new', at: secondsAfterStart(101).toISOString() };
+
+    expect(store.replays.recordItem('replay-1', item)).toBe(true);
+    expect(store.replays.recordItem('replay-1', item)).toBe(false);
+    expect(store.replays.getBulkReplay('replay-1')?.replayed).toBe(1);
+  });
+
+  test('failed item counts as failed', () => {
+    addMessage('orders-a', 1);
+    createReplay();
+
+    store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', error: 'payload gone', at: secondsAfterStart(101).toISOString() });
+
+    expect(store.replays.getBulkReplay('replay-1')).toMatchObject({ replayed: 0, failed: 1 });
+    expect(store.replays.listItems('replay-1', false, 10)).toEqual([{ originalMessageId: 'orders-a', error: 'payload gone', at: secondsAfterStart(101).toISOString() }]);
+  });
+
+  test('cancel stops a running replay once', () => {
+    createReplay();
+
+    expect(store.replays.cancelBulkReplay('replay-1', 'wrong filter', 'ops@example.com', secondsAfterStart(101).toISOString())).toBe(true);
+    expect(store.replays.cancelBulkReplay('replay-1', 'again', 'ops@example.com', secondsAfterStart(102).toISOString())).toBe(false);
+    expect(store.replays.getBulkReplay('replay-1')).toMatchObject({ state: 'cancelled', cancelReason: 'wrong filter', cancelledBy: 'ops@example.com' });
+  });
+
+  test('finish keeps a cancelled state', () => {
+    createReplay();
+    store.replays.cancelBulkReplay('replay-1', 'wrong filter', 'ops@example.com', secondsAfterStart(101).toISOString());
+
+    expect(store.replays.finishBulkReplay('replay-1', 'completed', secondsAfterStart(102).toISOString())).toBe(false);
+    expect(store.replays.getBulkReplay('replay-1')?.state).toBe('cancelled');
+  });
+
+  test('replay message copies the original', () => {
+    addMessage('orders-a', 1);
+    store.db.prepare(`UPDATE messages SET forwarded_headers = ?, dedup_key_hash = 'hash' WHERE message_id = 'orders-a'`).run(JSON.stringify({ 'x-partner': 'p1' }));
+
+    const { inserted, message } = store.claimReplayMessage(store.getMessage('orders-a')!, { messageId: 'orders-r', claimToken: 'token-r', now: secondsAfterStart(50) });
+
+    expect(inserted).toBe(true);
+    expect(message).toMatchObject({ rawBlobName: 'raw/orders/orders-a', replayOf: 'orders-a', forwardedHeaders: { 'x-partner': 'p1' }, claimState: 'receiving' });
+    expect(message.dedupKeyHash).toBeUndefined();
+    expect(store.listReplaysOf('orders-a')).toEqual([{ messageId: 'orders-r', receivedAt: secondsAfterStart(50).toISOString() }]);
+  });
+});
