@@ -31,8 +31,8 @@ interface OrchestrationView {
 
 /**
  * Returns the lineage of one message: the request as received, the orchestration's
- * runtime status and outcome, the entity, every delivery attempt per destination, the
- * deliveries, the replays and the audit trail. Everything but the runtime status and stage
+ * runtime status and outcome, the entity, each destination's delivery with every attempt, the
+ * replays and the audit trail. Everything but the runtime status and stage
  * comes from the tracking store, so the status outlives a purge of the orchestration history.
  * Values at the connector's `redact` pointers and secret values are replaced by `[redacted]`.
  */
@@ -74,16 +74,20 @@ export async function readMessageStatus(
     entityType: message.entity?.type ?? null,
     entityKey: message.entity?.key ?? null,
     entityVersion: message.entity?.version ?? null,
-    destinations: groupAttempts(dependencies.trackingStore.listAttempts(messageId), configuredDestinationIds(dependencies, message.connectorId), outcome),
-    deliveries: dependencies.trackingStore.listDeliveries(messageId).map(toDeliveryView),
+    destinations: describeDestinations(
+      dependencies.trackingStore.listDeliveries(messageId),
+      dependencies.trackingStore.listAttempts(messageId),
+      configuredDestinationIds(dependencies, message.connectorId),
+      outcome,
+    ),
     replayOf: message.replayOf ?? null,
     replays: dependencies.trackingStore.listReplaysOf(messageId),
     audit: audit.map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
 
-  // The entity, the failure and the audit trail may quote payload values, so the connector's
-  // redacted values are replaced there. The attempts keep the destination's own response body. Secret
-  // values are then replaced in the whole body as a last safeguard.
+  // The entity, the failure, the destinations (reasons and response bodies) and the audit trail may
+  // quote payload values, so the connector's redacted values are replaced there. Secret values are
+  // then replaced in the whole body as a last safeguard.
   const connector = dependencies.connectors.byId.get(message.connectorId);
   if (connector !== undefined) {
     const scrubber = await createMessageScrubber(connector, message.rawBlobName, messageId, dependencies);
@@ -91,7 +95,7 @@ export async function readMessageStatus(
     body.entityVersion = scrubValues(body.entityVersion, scrubber);
     body.failure = scrubValues(body.failure, scrubber);
     body.outcomeReason = scrubValues(body.outcomeReason, scrubber);
-    body.deliveries = scrubValues(body.deliveries, scrubber);
+    body.destinations = scrubValues(body.destinations, scrubber);
     body.audit = scrubValues(body.audit, scrubber);
   }
   const text = dependencies.trackingStore.scrubAuditText(JSON.stringify(body));
@@ -115,17 +119,6 @@ async function readOrchestration(reader: OrchestrationStatusReader, messageId: s
     dependencies.logger.warn({ messageId, instanceId: messageId, error: errorMessageOf(error) }, 'orchestration status could not be read');
     return {};
   }
-}
-
-function toDeliveryView(delivery: DeliveryRecord): Record<string, unknown> {
-  return {
-    destinationId: delivery.destinationId,
-    outcome: delivery.outcome,
-    reason: delivery.reason ?? null,
-    attempts: delivery.attempts,
-    statusCode: delivery.statusCode ?? null,
-    updatedAt: delivery.updatedAt,
-  };
 }
 
 function outcomeOf(orchestration: OrchestrationView): MessageOutcome {
@@ -168,10 +161,15 @@ function configuredDestinationIds(dependencies: Dependencies, connectorId: strin
   return dependencies.connectors.byId.get(connectorId)?.destinations.map((destination) => destination.id) ?? [];
 }
 
-/** Outcome of one destination: `skipped` when the message was stale or filtered, `failed` when the message failed or was dead-lettered without a delivery to it. */
-type DestinationOutcome = 'delivered' | 'failed' | 'skipped' | 'pending';
+/**
+ * Outcome of one destination: the stored delivery outcome (`pending`, `delivered`, `deadLettered`,
+ * `filtered`) once processing has recorded one. Before that it is derived: `delivered` after a
+ * successful attempt, `skipped` when the message was stale, `failed` when the message failed
+ * without a delivery to the destination, and `pending` otherwise.
+ */
+type DestinationOutcome = DeliveryRecord['outcome'] | 'failed' | 'skipped';
 
-function destinationOutcomeOf(attempts: AttemptRecord[], messageOutcome: MessageOutcome): DestinationOutcome {
+function derivedDestinationOutcome(attempts: AttemptRecord[], messageOutcome: MessageOutcome): DestinationOutcome {
   if (attempts.some((attempt) => attempt.outcome === 'delivered')) {
     return 'delivered';
   }
@@ -181,13 +179,18 @@ function destinationOutcomeOf(attempts: AttemptRecord[], messageOutcome: Message
   return messageOutcome === 'failed' || messageOutcome === 'deadLettered' ? 'failed' : 'pending';
 }
 
-/** Groups attempts by destination, listing configured destinations without attempts too, in configuration order. */
-function groupAttempts(
+/**
+ * One entry per destination with its delivery and every attempt. The destinations are those with a
+ * recorded delivery, which for a replay are the chosen ones; without any, the connector's
+ * configured destinations. A destination with attempts but no delivery is listed too.
+ */
+function describeDestinations(
+  deliveries: DeliveryRecord[],
   attempts: AttemptRecord[],
   configuredIds: string[],
   messageOutcome: MessageOutcome,
-): Array<{ destinationId: string; outcome: DestinationOutcome; attempts: unknown[] }> {
-  const destinationIds = [...configuredIds];
+): Array<Record<string, unknown>> {
+  const destinationIds = deliveries.length > 0 ? deliveries.map((delivery) => delivery.destinationId) : [...configuredIds];
   for (const attempt of attempts) {
     if (!destinationIds.includes(attempt.destinationId)) {
       destinationIds.push(attempt.destinationId);
@@ -195,10 +198,14 @@ function groupAttempts(
   }
 
   return destinationIds.map((destinationId) => {
+    const delivery = deliveries.find((candidate) => candidate.destinationId === destinationId);
     const destinationAttempts = attempts.filter((attempt) => attempt.destinationId === destinationId);
     return {
       destinationId,
-      outcome: destinationOutcomeOf(destinationAttempts, messageOutcome),
+      outcome: delivery?.outcome ?? derivedDestinationOutcome(destinationAttempts, messageOutcome),
+      reason: delivery?.reason ?? null,
+      statusCode: delivery?.statusCode ?? null,
+      updatedAt: delivery?.updatedAt ?? null,
       attempts: destinationAttempts.map((attempt) => ({
         attemptNumber: attempt.attemptNumber,
         startedAt: attempt.startedAt,

@@ -252,7 +252,7 @@ describe('delivery retries', () => {
 
     expect(status.runtimeStatus).toBe('Failed');
     expect(status.outcome).toBe('deadLettered');
-    expect(status.destinations[0].outcome).toBe('failed');
+    expect(status.destinations[0].outcome).toBe('deadLettered');
     expect(attemptsOf(status)).toHaveLength(3);
     expect(target.requests.filter((request) => request.path === '/broken')).toHaveLength(3);
     expect(failure).toContain('billing');

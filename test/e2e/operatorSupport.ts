@@ -14,7 +14,6 @@ export interface OperatorMessageStatus extends Omit<MessageStatus, 'outcome'> {
   outcomeReason: string | null;
   replayOf: string | null;
   replays: Array<{ messageId: string; receivedAt: string }>;
-  deliveries: Array<{ destinationId: string; outcome: string }>;
   receivedAt: string;
 }
 

@@ -70,7 +70,7 @@ describe('replay to chosen destinations', () => {
   it('status lists only the chosen delivery', async () => {
     const status = await readOperatorStatus(host.baseUrl, replayId);
 
-    expect(status.deliveries.map((delivery) => delivery.destinationId)).toEqual(['archive']);
+    expect(status.destinations.map((destination) => destination.destinationId)).toEqual(['archive']);
   });
 });
 

@@ -68,6 +68,9 @@ describe('readMessageStatus', () => {
       {
         destinationId: 'erp',
         outcome: 'delivered',
+        reason: null,
+        statusCode: null,
+        updatedAt: null,
         attempts: [
           { attemptNumber: 1, startedAt: testNow.toISOString(), outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable', durationInMilliseconds: 12, responseBodyStart: null },
           { attemptNumber: 2, startedAt: testNow.toISOString(), outcome: 'delivered', statusCode: 200, error: null, durationInMilliseconds: 8, responseBodyStart: null },
