@@ -14,6 +14,9 @@ export const idPattern = '^[a-z0-9][a-z0-9-]{0,62}$';
 /** An HTTP header name (an RFC 9110 token). */
 const headerNamePattern = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 
+/** An HTTP header value (RFC 9110 field-value): tabs, spaces and visible characters, no line breaks. */
+const headerValuePattern = '^[\\t\\x20-\\x7e\\x80-\\uffff]*$';
+
 /** The name of a setting, as used for environment variables and app settings. */
 const settingNamePattern = '^[A-Za-z_][A-Za-z0-9_]*$';
 
@@ -123,7 +126,7 @@ export const connectorsSchema = {
         headers: {
           type: 'object',
           propertyNames: { pattern: headerNamePattern },
-          additionalProperties: { type: 'string' },
+          additionalProperties: { type: 'string', pattern: headerValuePattern },
           default: {},
         },
         forwardHeaders: { type: 'array', items: { type: 'string', pattern: headerNamePattern }, uniqueItems: true, default: [] },

@@ -109,6 +109,20 @@ describe('parseConnectors', () => {
     expect(parse([connector]).byId.get('orders')?.configurationVersion).not.toBe(before);
   });
 
+  test('rejects a static header value with a line break', () => {
+    const connector = validConnector();
+    connector.destinations[0].headers = { 'X-Tenant': 'blue\r\nX-Injected: 1' };
+
+    expect(messageOf([connector])).toContain('/connectors/0/destinations/0/headers/X-Tenant');
+  });
+
+  test('accepts a static header value with spaces', () => {
+    const connector = validConnector();
+    connector.destinations[0].headers = { 'X-Tenant': 'blue team' };
+
+    expect(parse([connector]).byId.get('orders')?.destinations[0].headers).toEqual({ 'X-Tenant': 'blue team' });
+  });
+
   test('rejects an invalid destination filter with its path', () => {
     const connector = validConnector();
     connector.destinations[0].filter = 'status = ';
