@@ -6,18 +6,17 @@ const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const sampledFlags = '01';
 
 /**
- * Returns the `traceparent` header of an attempt. A valid `messageTraceparent`, which the message
- * carries from its own trace, is sent as it is. Otherwise the trace id is derived from the
- * message id, so that every attempt of a message shares one trace, and the parent id from the
- * destination and attempt number, so that each attempt is its own span.
+ * Returns the `traceparent` header of an attempt. Every attempt of a message shares the message's
+ * trace: the trace id and flags of a valid `messageTraceparent`, which the partner sent with the
+ * message, or else a trace id derived from the message id. The parent id is derived from the
+ * message, destination and attempt number, so that each attempt is its own span.
  */
 export function traceparentOf(messageTraceparent: string | undefined, messageId: string, destinationId: string, attemptNumber: number): string {
-  if (messageTraceparent !== undefined && isValidTraceparent(messageTraceparent)) {
-    return messageTraceparent;
-  }
-  const traceId = sha256Hex(`trace:${messageId}`).slice(0, 32);
+  const messageTrace = messageTraceparent !== undefined && isValidTraceparent(messageTraceparent) ? traceparentPattern.exec(messageTraceparent) : null;
+  const traceId = messageTrace?.[1] ?? sha256Hex(`trace:${messageId}`).slice(0, 32);
+  const flags = messageTrace?.[3] ?? sampledFlags;
   const parentId = sha256Hex(`span:${messageId}:${destinationId}:${attemptNumber}`).slice(0, 16);
-  return `00-${traceId}-${parentId}-${sampledFlags}`;
+  return `00-${traceId}-${parentId}-${flags}`;
 }
 
 /** Returns true for a version 00 `traceparent` whose trace id and parent id are not all zeros. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { HttpResponseInit } from '@azure/functions';
 import type { Connector } from '../config/types';
 import type { ProcessMessageInput } from '../contracts';
+import { isValidTraceparent } from '../delivery/traceparent';
 import { pickForwardedHeaders } from '../delivery/forwardedHeaders';
 import type { Dependencies } from '../dependencies';
 import { errorMessageOf } from '../errors';
@@ -93,6 +94,10 @@ export async function acceptMessage(
     // Set only when present, so that the input of an unencoded message keeps its earlier shape.
     if (valid.contentEncoding !== undefined) {
       input.contentEncoding = valid.contentEncoding;
+    }
+    const partnerTraceparent = valid.requestHeaders?.get('traceparent')?.trim();
+    if (partnerTraceparent !== undefined && isValidTraceparent(partnerTraceparent)) {
+      input.traceparent = partnerTraceparent;
     }
     const alreadyStarted = claim.takenOver && (await instanceExists(starter, messageId));
     if (!alreadyStarted) {

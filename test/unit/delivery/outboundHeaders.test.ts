@@ -51,12 +51,20 @@ describe('attempt headers', () => {
     expect(headers['content-type']).toBe('application/x-ndjson');
   });
 
-  test('given traceparent is sent unchanged', async () => {
+  test('partner trace id is kept', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
     const headers = await sentHeaders({}, { traceparent });
 
-    expect(headers.traceparent).toBe(traceparent);
+    expect(String(headers.traceparent).split('-')[1]).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+  });
+
+  test('attempt is a child span of the partner trace', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+    const headers = await sentHeaders({}, { traceparent });
+
+    expect(String(headers.traceparent).split('-')[2]).not.toBe('00f067aa0ba902b7');
   });
 
   test('derived traceparent keeps the trace and changes the parent per attempt', async () => {
@@ -117,26 +125,50 @@ describe('ingest keeps forwarded headers', () => {
     dependencies.dispose();
   });
 
-  test('listed request headers are stored with the message', async () => {
+  function partnerRequest(headers: Record<string, string>): HttpRequest {
     const body = Buffer.from(JSON.stringify({ orderId: '123', status: 'paid', updatedAt: '2024-05-01T09:00:00Z' }));
-    const request = new HttpRequest({
+    return new HttpRequest({
       method: 'POST',
       url: 'http://127.0.0.1:7071/api/connectors/orders/messages',
       body: { bytes: body },
-      headers: {
-        'content-type': 'application/json',
-        'x-signature': signHmacSha256(body, testSecret),
-        'webhook-id': 'evt-forward',
-        'x-correlation-id': 'corr-42',
-        'x-other': 'kept back',
-      },
+      headers: { 'content-type': 'application/json', 'x-signature': signHmacSha256(body, testSecret), 'webhook-id': 'evt-forward', ...headers },
       params: { connectorId: 'orders' },
     });
-    const starter = { startNew: async (_name: string, options: { instanceId: string }) => options.instanceId, getStatus: async () => undefined };
+  }
 
-    await ingestMessage(request, starter, dependencies);
+  function recordingStarter(): { inputs: unknown[]; startNew: (name: string, options: { instanceId: string; input: unknown }) => Promise<string>; getStatus: () => Promise<undefined> } {
+    const inputs: unknown[] = [];
+    return {
+      inputs,
+      startNew: async (_name, options) => {
+        inputs.push(options.input);
+        return options.instanceId;
+      },
+      getStatus: async () => undefined,
+    };
+  }
+
+  test('listed request headers are stored with the message', async () => {
+    await ingestMessage(partnerRequest({ 'x-correlation-id': 'corr-42', 'x-other': 'kept back' }), recordingStarter(), dependencies);
 
     const message = dependencies.trackingStore.getMessage(createMessageId('orders', 'evt-forward'));
     expect(message?.forwardedHeaders).toEqual({ 'x-correlation-id': 'corr-42' });
+  });
+
+  test('partner traceparent becomes the message trace', async () => {
+    const starter = recordingStarter();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+    await ingestMessage(partnerRequest({ traceparent }), starter, dependencies);
+
+    expect(starter.inputs[0]).toMatchObject({ traceparent });
+  });
+
+  test('malformed partner traceparent is not kept', async () => {
+    const starter = recordingStarter();
+
+    await ingestMessage(partnerRequest({ traceparent: 'not-a-trace' }), starter, dependencies);
+
+    expect(starter.inputs[0]).not.toHaveProperty('traceparent');
   });
 });
