@@ -9,7 +9,7 @@ import { handleWithRequestId } from '../lib/http/requestId';
 import type { OrchestrationStarter } from '../lib/ingest/acceptMessage';
 import type { BulkReplayInput } from '../lib/replay/bulkReplayContracts';
 import { createBulkReplayId, isBulkReplayId } from '../lib/replay/replayIds';
-import { parseBulkReplayBody, parseCancelBody } from '../lib/replay/replayRequestBody';
+import { parseBulkReplayBody, parseReasonBody } from '../lib/http/operatorRequestBody';
 import type { BulkReplayRecord } from '../lib/tracking/replayStore';
 
 /** Message ids that a dry run returns. */
@@ -108,7 +108,7 @@ export async function readBulkReplay(replayId: string, dependencies: Dependencie
 
 /** Cancels a running bulk replay; it stops before its next page. A finished one gets 409. */
 export async function cancelBulkReplay(request: HttpRequest, replayId: string, dependencies: Dependencies = getDependencies()): Promise<HttpResponseInit> {
-  const parsed = parseCancelBody(await request.text());
+  const parsed = parseReasonBody(await request.text());
   if (parsed.rejection !== undefined) {
     return parsed.rejection;
   }

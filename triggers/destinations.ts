@@ -10,6 +10,7 @@ import {
   listDestinationsFunctionName,
 } from '../lib/functionNames';
 import { readOperator } from '../lib/http/operatorIdentity';
+import { parseReasonBody } from '../lib/http/operatorRequestBody';
 import { problemResponse, problemTypes } from '../lib/http/problem';
 import { handleWithRequestId } from '../lib/http/requestId';
 import { createCircuitEntityKey } from '../lib/ids';
@@ -17,9 +18,6 @@ import { initialCircuitState } from '../lib/retry/circuitBreaker';
 
 /** Header in which the Functions host puts the authenticated caller's name. */
 
-/** Largest enable request body read, in bytes. A reason longer than `maxReasonLength` is rejected as well. */
-const maxEnableBodyBytes = 16_384;
-const maxReasonLength = 1_000;
 
 /** The part of the Durable Functions client that the destination endpoints use. */
 export interface CircuitClient {
@@ -52,10 +50,11 @@ export async function enableDestination(
     });
   }
 
-  const reason = await readReason(request);
-  if (typeof reason !== 'string') {
-    return reason;
+  const parsed = parseReasonBody(await request.text());
+  if (parsed.rejection !== undefined) {
+    return parsed.rejection;
   }
+  const { reason } = parsed.body;
 
   const operator = readOperator(request);
   const at = dependencies.clock().toISOString();
@@ -71,31 +70,6 @@ export async function enableDestination(
   });
   dependencies.logger.info({ connectorId, destinationId, operator }, 'destination enabled');
   return jsonResponse(202, { connectorId, destinationId, operator, reason, at });
-}
-
-/** Reads the required `reason` of an enable request. Returns it, or the problem response for a bad body. */
-async function readReason(request: HttpRequest): Promise<string | HttpResponseInit> {
-  const text = await request.text();
-  const invalid = (detail: string): HttpResponseInit =>
-    problemResponse({ type: problemTypes.invalidRequestBody, title: 'Invalid request body', status: 400, detail });
-  if (Buffer.byteLength(text, 'utf8') > maxEnableBodyBytes) {
-    return invalid(`The body has more than ${maxEnableBodyBytes} bytes. Send {"reason": "..."} with a reason of at most ${maxReasonLength} characters.`);
-  }
-
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return invalid('The body is not valid JSON. Send {"reason": "..."} with Content-Type application/json.');
-  }
-  const reason = typeof body === 'object' && body !== null ? (body as { reason?: unknown }).reason : undefined;
-  if (typeof reason !== 'string' || reason.trim() === '') {
-    return invalid('The body has no "reason" string. Send {"reason": "..."} saying why the destination is enabled again.');
-  }
-  if (reason.length > maxReasonLength) {
-    return invalid(`The reason has ${reason.length} characters, more than ${maxReasonLength}. Send a shorter reason.`);
-  }
-  return reason.trim();
 }
 
 /** Lists each connector's destinations with the state of their circuit breakers and whether a 410 Gone disabled them. */

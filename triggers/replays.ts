@@ -8,7 +8,7 @@ import { problemResponse, problemTypes } from '../lib/http/problem';
 import { handleWithRequestId } from '../lib/http/requestId';
 import { isMessageId } from '../lib/ids';
 import type { OrchestrationStarter } from '../lib/ingest/acceptMessage';
-import { parseReplayBody, unknownDestination } from '../lib/replay/replayRequestBody';
+import { parseReplayBody, unknownDestination } from '../lib/http/operatorRequestBody';
 import { startReplay, type ReplayRefusal } from '../lib/replay/startReplay';
 
 /** Path of the message status endpoint, under the `api` route prefix of host.json. */

@@ -168,7 +168,7 @@ describe('enable endpoint input', () => {
     expect(response.status).toBe(400);
     expect(response.contentType).toBe('application/problem+json');
     expect(response.body.type).toBe('urn:api-data-connector:problem:invalid-request-body');
-    expect(response.body.detail).toContain('no "reason" string');
+    expect(response.body.detail).toContain('"reason" is missing or empty');
   });
 
   test('invalid JSON is rejected', async () => {
@@ -182,7 +182,7 @@ describe('enable endpoint input', () => {
     const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/gone/destinations/archive/enable', JSON.stringify({ reason: 'x'.repeat(1001) }));
 
     expect(response.status).toBe(400);
-    expect(response.body.detail).toContain('1001 characters, more than 1000');
+    expect(response.body.detail).toContain('"reason" has 1001 characters');
   });
 
   test('unknown destination is rejected', async () => {

@@ -1,7 +1,8 @@
+/** Reading the JSON bodies of operator requests: replays, bulk replays, cancels and enables. */
 import type { HttpResponseInit } from '@azure/functions';
 import type { Connectors } from '../config/types';
-import { isoDateTimeExpectation, parseIsoDateTime } from '../http/messageListQuery';
-import { problemResponse, problemTypes } from '../http/problem';
+import { isoDateTimeExpectation, parseIsoDateTime } from './messageListQuery';
+import { problemResponse, problemTypes } from './problem';
 import type { BulkReplayFilter } from '../tracking/replayStore';
 import type { MessageOutcome } from '../tracking/types';
 
@@ -49,8 +50,8 @@ export function parseReplayBody(text: string): ParsedBody<ReplayBody> {
   return readReplayMembers(object.value);
 }
 
-/** Reads `{ reason }` of a cancel request. */
-export function parseCancelBody(text: string): ParsedBody<{ reason: string }> {
+/** Reads `{ reason }`, the body of an operator request that needs only a reason, such as a cancel or an enable. */
+export function parseReasonBody(text: string): ParsedBody<{ reason: string }> {
   const object = parseObject(text, ['reason']);
   if ('rejection' in object) {
     return object;
