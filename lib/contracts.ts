@@ -27,6 +27,11 @@ export interface ProcessMessageInput {
 /** What a replayed message repeats, and who asked for it. */
 export interface ReplayOrigin {
   originalMessageId: string;
+  /**
+   * The first message of the replay chain: the one the partner sent. A replay offers the entity
+   * version in its name, and one without `retransform` sends its `Idempotency-Key`.
+   */
+  rootMessageId: string;
   /** Destinations to deliver to. Absent means all of the connector's current destinations. */
   destinationIds?: string[];
   /**
@@ -142,6 +147,11 @@ export interface DeliverToDestinationInput {
   /** Set for `fifoPerEntity` destinations: the `deliveryQueue` entity key and this message's place in it. */
   queue?: { queueKey: string; version?: EntityVersion };
   traceparent?: string;
+  /**
+   * The `Idempotency-Key` of every attempt. Absent means `<messageId>:<destinationId>`. A replay
+   * that sends the same payload again uses the key of the message the partner sent.
+   */
+  idempotencyKey?: string;
 }
 
 /** Input of the `recordDelivery` activity, which writes the delivery row and, for a final outcome, its audit entry and event. */

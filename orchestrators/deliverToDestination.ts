@@ -163,7 +163,7 @@ function* attemptOnce(context: OrchestrationContext, input: DeliverToDestination
     payloadBlobName: input.payloadBlobName,
     attemptNumber,
     maxAttempts: input.retry.maxAttempts,
-    idempotencyKey: createDeliveryInstanceId(input.messageId, input.destinationId),
+    idempotencyKey: input.idempotencyKey ?? createDeliveryInstanceId(input.messageId, input.destinationId),
     traceparent: input.traceparent,
   };
   const output = (yield context.df.callActivity(deliverPayloadActivityName, attemptInput)) as DeliverPayloadOutput;

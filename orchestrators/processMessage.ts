@@ -119,17 +119,20 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput, pr
     }
   }
 
-  // A replay repeats a delivery the tracked entity already accepted, so it offers no version and
-  // mirrors nothing. Its deliveries enqueue themselves when they start.
+  // A replay offers the version in the name of the partner's message, which the tracked entity
+  // accepts again unless a newer version has been accepted since, so a replay never overwrites a
+  // newer version. It mirrors nothing, because the partner's message did.
   const isReplay = input.replay !== undefined;
-  if (!isReplay && entity?.version !== undefined && trackedEntityKey !== undefined) {
+  if (entity?.version !== undefined && trackedEntityKey !== undefined) {
     setStage(context, 'offeringVersion');
     const offer = yield* offerVersion(context, input, entity, trackedEntityKey, progress.reservations);
     if (!offer.accepted) {
       progress.reservations = [];
       setStage(context, 'stale');
       // The reason quotes no version, because a version may be a redacted payload value.
-      const reason = 'the tracked entity has already accepted an equal or newer version';
+      const reason = isReplay
+        ? 'the tracked entity has accepted a newer version since the replayed message, so the replay is not delivered'
+        : 'the tracked entity has already accepted an equal or newer version';
       yield* recordMessageOutcome(context, input, { outcome: 'stale', reason });
       return { outcome: 'stale', messageId: input.messageId, entity, previousVersion: offer.previousVersion };
     }
@@ -183,7 +186,7 @@ function* offerVersion(
   const entityId = new df.EntityId(trackedEntityName, trackedEntityKey);
   const offer: OfferVersionInput = {
     version: entity.version as NonNullable<EntityReference['version']>,
-    messageId: input.messageId,
+    messageId: input.replay?.rootMessageId ?? input.messageId,
     offeredAt: context.df.currentUtcDateTime.toISOString(),
   };
   if (reservations.length > 0) {
@@ -294,6 +297,9 @@ function createDeliveryInput(
   }
   if (input.traceparent !== undefined) {
     deliveryInput.traceparent = input.traceparent;
+  }
+  if (input.replay !== undefined && !input.replay.retransform) {
+    deliveryInput.idempotencyKey = createDeliveryInstanceId(input.replay.rootMessageId, destination.destinationId);
   }
   return deliveryInput;
 }

@@ -42,7 +42,7 @@ function toSummary(message: MessageRecord, dependencies: Dependencies): Record<s
     messageId: message.messageId,
     connectorId: message.connectorId,
     receivedAt: message.receivedAt,
-    outcome: message.outcome ?? 'processing',
+    outcome: message.outcome ?? 'pending',
     outcomeReason: message.outcomeReason ?? null,
     completedAt: message.completedAt ?? null,
     entityType: message.entity?.type ?? null,

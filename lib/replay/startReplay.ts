@@ -62,7 +62,7 @@ export async function startReplay(request: ReplayRequest, starter: Orchestration
   const alreadyStarted = !claim.inserted && (await readRuntimeStatus(starter, messageId)) !== undefined;
   if (!alreadyStarted) {
     try {
-      await starter.startNew(processMessageOrchestrationName, { instanceId: messageId, input: toProcessMessageInput(replayMessage, request) });
+      await starter.startNew(processMessageOrchestrationName, { instanceId: messageId, input: toProcessMessageInput(replayMessage, request, findRootMessageId(original, dependencies)) });
     } catch (error) {
       trackingStore.releaseClaim(messageId, replayMessage.claimToken);
       logger.error({ ...logFields, error: errorMessageOf(error) }, 'starting the replay failed, claim released');
@@ -150,9 +150,29 @@ function notFound(messageId: string): ReplayRefusal {
   };
 }
 
-function toProcessMessageInput(replayMessage: MessageRecord, request: ReplayRequest): ProcessMessageInput {
+/** Longest replay chain followed back to the partner's message. */
+const maxReplayChainLength = 1000;
+
+/**
+ * Returns the id of the message the partner sent, following `replayOf` back from `original`. When
+ * a message of the chain has expired, the chain ends at its id.
+ */
+function findRootMessageId(original: MessageRecord, dependencies: Dependencies): string {
+  let message = original;
+  for (let step = 0; step < maxReplayChainLength && message.replayOf !== undefined; step++) {
+    const earlier = dependencies.trackingStore.getMessage(message.replayOf);
+    if (earlier === undefined) {
+      return message.replayOf;
+    }
+    message = earlier;
+  }
+  return message.messageId;
+}
+
+function toProcessMessageInput(replayMessage: MessageRecord, request: ReplayRequest, rootMessageId: string): ProcessMessageInput {
   const replay: ReplayOrigin = {
     originalMessageId: request.originalMessageId,
+    rootMessageId,
     retransform: request.retransform,
     reason: request.reason,
     operator: request.operator,

@@ -1,9 +1,9 @@
 import type { MessageOutcome } from './types';
 
-/** `processing`: the message has no outcome yet. */
-export type MessageOutcomeFilter = MessageOutcome | 'processing';
+/** `pending`: the message has no outcome yet, because it is still being processed. */
+export type MessageOutcomeFilter = MessageOutcome | 'pending';
 
-export const messageOutcomeFilters: readonly MessageOutcomeFilter[] = ['delivered', 'stale', 'deadLettered', 'filtered', 'processing'];
+export const messageOutcomeFilters: readonly MessageOutcomeFilter[] = ['delivered', 'stale', 'deadLettered', 'filtered', 'pending'];
 
 /**
  * Conditions on accepted messages. Every condition that is set must hold. Times are ISO 8601
@@ -43,7 +43,7 @@ export function buildMessageFilterSql(filter: MessageFilter): FilterSql {
     conditions.push('m.connector_id = ?');
     parameters.push(filter.connectorId);
   }
-  if (filter.outcome === 'processing') {
+  if (filter.outcome === 'pending') {
     conditions.push('m.outcome IS NULL');
   } else if (filter.outcome !== undefined) {
     conditions.push('m.outcome = ?');

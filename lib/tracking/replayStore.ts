@@ -1,10 +1,21 @@
 import type Database from 'better-sqlite3';
-import { buildMessageFilterSql, type MessageFilter, type MessagePosition } from './messageFilter';
+import { buildMessageFilterSql, type FilterSql, type MessageFilter, type MessagePosition } from './messageFilter';
 
 export type BulkReplayState = 'running' | 'completed' | 'cancelled' | 'failed';
 
 /** The messages a bulk replay selects. Destination ids and outcomes are those of the tracking store. */
 export type BulkReplayFilter = Pick<MessageFilter, 'connectorId' | 'destinationId' | 'outcome' | 'receivedFrom' | 'receivedTo'>;
+
+/**
+ * Builds the SQL conditions of a bulk replay's selection: the messages that match `filter` and have
+ * not been replayed yet. A message that was replayed is left to its newest replay, so that a second
+ * bulk replay with the same filter does not deliver it again.
+ */
+function buildBulkReplayFilterSql(filter: BulkReplayFilter): FilterSql {
+  const sql = buildMessageFilterSql(filter);
+  sql.conditions.push('NOT EXISTS (SELECT 1 FROM messages r WHERE r.replay_of = m.message_id)');
+  return sql;
+}
 
 /** A bulk replay as stored. Timestamps are ISO 8601 UTC strings. */
 export interface BulkReplayRecord {
@@ -83,7 +94,7 @@ export class ReplayStore {
 
   /** Counts the messages that match `filter` now, without storing anything. Returns the count and the oldest ids, up to `sampleSize`. */
   previewMatching(filter: BulkReplayFilter, sampleSize: number): { total: number; messageIds: string[] } {
-    const { conditions, parameters } = buildMessageFilterSql(filter);
+    const { conditions, parameters } = buildBulkReplayFilterSql(filter);
     const where = conditions.join(' AND ');
     const { count } = this.db.prepare(`SELECT COUNT(*) AS count FROM messages m WHERE ${where}`).get(...parameters) as { count: number };
     const rows = this.db
@@ -98,7 +109,7 @@ export class ReplayStore {
    */
   createBulkReplay(replay: NewBulkReplay): BulkReplayRecord {
     return this.db.transaction((): BulkReplayRecord => {
-      const { conditions, parameters } = buildMessageFilterSql(replay.filter);
+      const { conditions, parameters } = buildBulkReplayFilterSql(replay.filter);
       const where = conditions.join(' AND ');
       const { count } = this.db.prepare(`SELECT COUNT(*) AS count FROM messages m WHERE ${where}`).get(...parameters) as { count: number };
       const newest = this.db
@@ -142,7 +153,7 @@ export class ReplayStore {
     if (replay.upperBound === undefined) {
       return [];
     }
-    const { conditions, parameters } = buildMessageFilterSql(replay.filter);
+    const { conditions, parameters } = buildBulkReplayFilterSql(replay.filter);
     conditions.push('(m.received_at < ? OR (m.received_at = ? AND m.message_id <= ?))');
     parameters.push(replay.upperBound.receivedAt, replay.upperBound.receivedAt, replay.upperBound.messageId);
     if (replay.position !== undefined) {

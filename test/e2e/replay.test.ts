@@ -28,6 +28,7 @@ beforeAll(async () => {
         { id: 'archive', path: '/archive' },
       ],
     },
+    { id: 'orders', entity: { type: 'order', key: 'orderId', version: 'version' }, destinations: [{ id: 'erp', path: '/erp' }] },
   ]);
   host = await startConnectorHost(connectorsFile, path.join(folder, 'data'), { LOCAL_OPERATOR_NAME: operatorName });
 });
@@ -75,6 +76,12 @@ describe('single replay of a delivered message', () => {
     expect(replayRequests.map((request) => request.path).sort()).toEqual(['/archive', '/billing']);
   });
 
+  it('replay sends the Idempotency-Key of the original', () => {
+    const replayRequest = target.requests.slice(requestsBeforeReplay).find((request) => request.path === '/billing');
+
+    expect(replayRequest?.headers['idempotency-key']).toBe(`${originalId}:billing`);
+  });
+
   it('replay is a new message', () => {
     expect(replayId).not.toBe(originalId);
     expect(replay.outcome).toBe('delivered');
@@ -99,6 +106,62 @@ describe('single replay of a delivered message', () => {
     const entry = replay.audit.find((auditEntry) => auditEntry.step === 'replayRequested');
 
     expect(entry?.detail).toMatchObject({ originalMessageId: originalId, operator: operatorName, reason: 'billing lost the invoice' });
+  });
+});
+
+describe('replay with retransform', () => {
+  it('sends the Idempotency-Key of the replay', async () => {
+    const originalId = await sendDeliveredInvoice('INV-9');
+    const before = target.requests.length;
+
+    const response = await postReplay(host.baseUrl, originalId, { reason: 'transform corrected', retransform: true, destinationIds: ['billing'] });
+    await waitForTerminalStatus(host.baseUrl, response.body.messageId);
+    await waitForRequestCount(target, before + 1);
+
+    expect(target.requests[before].headers['idempotency-key']).toBe(`${response.body.messageId}:billing`);
+  });
+});
+
+describe('replay of an older entity version', () => {
+  let requestsBeforeReplay: number;
+  let replay: OperatorMessageStatus;
+
+  beforeAll(async () => {
+    const first = await sendMessage(host.baseUrl, 'orders', jsonBytes({ orderId: 'ORD-1', version: 1 }));
+    await waitForTerminalStatus(host.baseUrl, first);
+    const second = await sendMessage(host.baseUrl, 'orders', jsonBytes({ orderId: 'ORD-1', version: 2 }));
+    await waitForTerminalStatus(host.baseUrl, second);
+    requestsBeforeReplay = target.requests.length;
+
+    const response = await postReplay(host.baseUrl, first, { reason: 'erp lost version 1' });
+    await waitForTerminalStatus(host.baseUrl, response.body.messageId);
+    replay = await readOperatorStatus(host.baseUrl, response.body.messageId);
+  });
+
+  it('is not delivered', () => {
+    expect(target.requests.length).toBe(requestsBeforeReplay);
+  });
+
+  it('ends stale', () => {
+    expect(replay.outcome).toBe('stale');
+  });
+
+  it('says a newer version was accepted', () => {
+    expect(replay.outcomeReason).toContain('accepted a newer version since the replayed message');
+  });
+});
+
+describe('replay of the newest entity version', () => {
+  it('is delivered', async () => {
+    const messageId = await sendMessage(host.baseUrl, 'orders', jsonBytes({ orderId: 'ORD-2', version: 1 }));
+    await waitForTerminalStatus(host.baseUrl, messageId);
+    const before = target.requests.length;
+
+    const response = await postReplay(host.baseUrl, messageId, { reason: 'erp restored from backup' });
+    const replay = await waitForTerminalStatus(host.baseUrl, response.body.messageId);
+
+    expect(replay.outcome).toBe('delivered');
+    expect(target.requests.length).toBe(before + 1);
   });
 });
 

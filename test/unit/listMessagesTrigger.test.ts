@@ -47,7 +47,7 @@ describe('listMessages trigger', () => {
     expect(response.status).toBe(200);
     expect(body.messages.map((message: any) => message.messageId)).toEqual(['private-a', 'orders-b', 'orders-a']);
     expect(body.messages[2]).toMatchObject({ connectorId: 'orders', outcome: 'delivered', entityKey: 'key-orders-a', replayOf: null });
-    expect(body.messages[1].outcome).toBe('processing');
+    expect(body.messages[1].outcome).toBe('pending');
     expect(body.continuationToken).toBeNull();
   });
 
@@ -76,7 +76,7 @@ describe('listMessages trigger', () => {
     ['limit', '0', 'an integer from 1 to 500'],
     ['limit', '501', 'an integer from 1 to 500'],
     ['limit', 'ten', 'an integer from 1 to 500'],
-    ['outcome', 'failed', 'one of delivered, stale, deadLettered, filtered, processing'],
+    ['outcome', 'failed', 'one of delivered, stale, deadLettered, filtered, pending'],
     ['receivedFrom', '2024-05-01', 'an ISO 8601 date-time with a time zone, such as 2026-12-04T12:00:00Z'],
     ['receivedTo', '2024-05-01T25:00:00Z', 'an ISO 8601 date-time with a time zone, such as 2026-12-04T12:00:00Z'],
     ['continuationToken', 'garbage', 'the continuationToken of the previous page, unchanged'],

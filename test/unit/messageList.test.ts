@@ -83,7 +83,7 @@ describe('listMessages', () => {
 
     expect(listIds({ limit: 10, outcome: 'delivered' })).toEqual(['orders-a']);
     expect(listIds({ limit: 10, outcome: 'deadLettered' })).toEqual(['orders-b']);
-    expect(listIds({ limit: 10, outcome: 'processing' })).toEqual(['orders-c']);
+    expect(listIds({ limit: 10, outcome: 'pending' })).toEqual(['orders-c']);
   });
 
   test('filters by entity key', () => {

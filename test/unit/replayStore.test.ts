@@ -65,6 +65,16 @@ describe('ReplayStore', () => {
     expect(store.replays.previewMatching({ connectorId: 'orders' }, 1)).toEqual({ total: 2, messageIds: ['orders-b'] });
   });
 
+  test('replayed message is left to its replay', () => {
+    addMessage('orders-a', 1);
+    addMessage('orders-b', 2);
+    const original = store.getMessage('orders-a');
+    store.claimReplayMessage(original!, { messageId: 'orders-a-replay', claimToken: 'token-replay', now: secondsAfterStart(3) });
+    store.markAccepted('orders-a-replay', 'token-replay', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+
+    expect(store.replays.previewMatching({ connectorId: 'orders' }, 10).messageIds).toEqual(['orders-b', 'orders-a-replay']);
+  });
+
   test('new replay is running with the total fixed', () => {
     addMessage('orders-a', 1);
     addMessage('orders-b', 2);
@@ -99,7 +109,8 @@ describe('ReplayStore', () => {
     store.markAccepted('orders-b', 'token-b', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
     store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', newMessageId: 'orders-b', at: secondsAfterStart(101).toISOString() });
 
-    expect(takeAllPages(10)).toEqual(['orders-a']);
+    // orders-a is left out too, because it has been replayed.
+    expect(takeAllPages(10)).toEqual([]);
   });
 
   test('replay with no match has no pages', () => {

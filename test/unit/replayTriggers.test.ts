@@ -64,8 +64,18 @@ describe('replay triggers', () => {
       expect(starter.starts).toHaveLength(1);
       expect(starter.starts[0].name).toBe(processMessageOrchestrationName);
       expect(starter.starts[0].instanceId).toBe(newId);
-      expect(starter.starts[0].input.replay).toEqual({ originalMessageId: originalId, retransform: false, reason: 'target fixed', operator });
+      expect(starter.starts[0].input.replay).toEqual({ originalMessageId: originalId, rootMessageId: originalId, retransform: false, reason: 'target fixed', operator });
       expect(starter.starts[0].input.rawBlobName).toBe(`raw/orders/${originalId}`);
+    });
+
+    test('replay of a replay keeps the first message as root', async () => {
+      const firstReplayId = bodyOf(await replay({ reason: 'target fixed' }).response).messageId;
+      dependencies.trackingStore.setMessageOutcome(firstReplayId, 'deadLettered', 'HTTP 503', testNow.toISOString());
+
+      const { starter, response } = replay({ reason: 'target fixed again' }, firstReplayId);
+      await response;
+
+      expect(starter.starts[0].input.replay).toMatchObject({ originalMessageId: firstReplayId, rootMessageId: originalId });
     });
 
     test('links both messages', async () => {
@@ -232,7 +242,7 @@ describe('replay triggers', () => {
       [{ filter: { conectorId: 'orders' }, reason: 'r' }, '"filter" has the unknown member "conectorId"', 'filter.conectorId'],
       [{ filter: { connectorId: 'billing' }, reason: 'r' }, '"filter.connectorId" is "billing", which is not in the connectors file. Use one of orders.', 'filter.connectorId'],
       [{ filter: { connectorId: 7 }, reason: 'r' }, 'must be a non-empty string', 'filter.connectorId'],
-      [{ filter: { outcome: 'processing' }, reason: 'r' }, '"filter.outcome" is "processing"', 'filter.outcome'],
+      [{ filter: { outcome: 'pending' }, reason: 'r' }, '"filter.outcome" is "pending"', 'filter.outcome'],
       [{ filter: { receivedFrom: 'yesterday' }, reason: 'r' }, '"filter.receivedFrom" is "yesterday", but it must be an ISO 8601 date-time', 'filter.receivedFrom'],
       [{ filter: { receivedTo: '2024-13-01T00:00:00Z' }, reason: 'r' }, '"filter.receivedTo" is "2024-13-01T00:00:00Z"', 'filter.receivedTo'],
       [{ filter: {}, reason: 'r', dryRun: 'yes' }, '"dryRun" is "yes"', 'dryRun'],
