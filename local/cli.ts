@@ -79,16 +79,23 @@ function describeStartFailure(error: unknown): string {
   return lines.join('\n');
 }
 
-/** Stops the host on SIGTERM and SIGINT, then exits with 0. A second signal exits at once with 1. */
+/** Interval at which the host checks whether the process that started it has exited. */
+const parentCheckIntervalInMilliseconds = 1000;
+
+/**
+ * Stops the host on SIGTERM and SIGINT, then exits with 0. A second signal exits at once with 1.
+ * The host also stops when the process that started it exits: `npm start` runs the host under a
+ * shell, and a signal sent to npm alone ends npm and the shell without reaching the host.
+ */
 function stopOnSignals(host: RunningHost): void {
   let stopRequested = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: NodeJS.Signals | 'parentExited') => {
     if (stopRequested) {
       host.logger.warn({ signal }, 'second stop signal received; exiting without waiting');
       process.exit(1);
     }
     stopRequested = true;
-    host.logger.info({ signal }, 'stop signal received');
+    host.logger.info({ signal }, signal === 'parentExited' ? 'parent process exited; stopping' : 'stop signal received');
     host.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -99,6 +106,17 @@ function stopOnSignals(host: RunningHost): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  // An orphaned process gets a new parent (init or a subreaper), so a changed parent id means the
+  // parent exited. On Windows the parent id does not change, and only the signals stop the host.
+  const parentProcessId = process.ppid;
+  const parentCheck = setInterval(() => {
+    if (process.ppid !== parentProcessId && !stopRequested) {
+      clearInterval(parentCheck);
+      onSignal('parentExited');
+    }
+  }, parentCheckIntervalInMilliseconds);
+  parentCheck.unref();
 }
 
 /**

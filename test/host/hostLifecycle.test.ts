@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { repoRoot, runHostUntilExit, startHostProcess, type HostProcess } from '../helpers/hostProcess';
+import { cliPath, repoRoot, runHostUntilExit, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 
 const fixtureMain = path.join(repoRoot, 'test', 'fixtures', 'httpApp', 'app.js');
 const createdFolders: string[] = [];
@@ -52,6 +53,35 @@ async function waitForStatus(url: string, status: number): Promise<Response> {
 afterEach(() => {
   startedHosts.splice(0).forEach((host) => host.kill());
 });
+
+/** Waits until the host writes its ready line to `logFile`, at most 10 s, and returns the host's process id from its log. */
+async function waitForHostPid(logFile: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+    const match = /"pid":(\d+)/.exec(text);
+    if (text.includes('Functions host ready') && match !== null) {
+      return Number(match[1]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`The host did not write its ready line to ${logFile} within 10 s.`);
+}
+
+/** Polls whether process `pid` still runs, every 100 ms up to `timeoutInMilliseconds`. Returns true once it has exited. */
+async function waitForProcessExit(pid: number, timeoutInMilliseconds: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutInMilliseconds;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.kill(pid, 'SIGKILL');
+  return false;
+}
 
 afterAll(() => {
   createdFolders.splice(0).forEach((folder) => fs.rmSync(folder, { recursive: true, force: true }));
@@ -153,6 +183,22 @@ describe('graceful stop', () => {
     expect(await host.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - stopStart).toBeLessThan(3000);
     expect(await slowResponse).toBe('connection closed');
+  });
+
+  it('host stops when its parent exits', async () => {
+    const appRoot = createAppRoot();
+    const dataDir = createFolder('host-data-');
+    const logFile = path.join(dataDir, 'out.log');
+    // A shell runs the host in the foreground, as `npm start` does. Killing the shell alone
+    // leaves the host without its parent, as a signal sent to npm alone does.
+    const shell = spawn('sh', ['-c', `"${process.execPath}" "${cliPath}" --port 0 --data-dir "${dataDir}" --app-root "${appRoot}" > "${logFile}" 2>&1`]);
+    const hostPid = await waitForHostPid(logFile);
+    shell.kill('SIGKILL');
+
+    const exited = await waitForProcessExit(hostPid, 10_000);
+
+    expect(exited).toBe(true);
+    expect(fs.readFileSync(logFile, 'utf8')).toContain('parent process exited; stopping');
   });
 
   it('SIGINT stops the host too', async () => {
