@@ -92,8 +92,11 @@ function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDest
       return { destinationId: input.destinationId, outcome: 'delivered', attempts: attemptNumber, statusCode: output.statusCode };
     }
     if (output.outcome === 'permanent') {
-      const disabled = output.disablesDestination === true ? '; the destination is disabled until an operator enables it' : '';
-      return deadLetter(input, attemptNumber, output, `permanent failure${disabled}`);
+      const delivery = deadLetter(input, attemptNumber, output, 'permanent failure');
+      if (output.disablesDestination === true) {
+        delivery.reason = `${delivery.reason}. The destination is disabled until an operator enables it`;
+      }
+      return delivery;
     }
 
     const decision = decideRetry(

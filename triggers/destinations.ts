@@ -40,7 +40,16 @@ export async function enableDestination(
   dependencies: Dependencies,
 ): Promise<HttpResponseInit> {
   const connector = dependencies.connectors.byId.get(connectorId);
-  if (connector === undefined || !connector.destinations.some((destination) => destination.id === destinationId)) {
+  if (connector === undefined) {
+    return problemResponse({
+      type: problemTypes.unknownConnector,
+      title: 'Unknown connector',
+      status: 404,
+      detail: `No connector has the id "${connectorId}" in the connectors file. GET /api/destinations lists the connectors and their destinations.`,
+      extensions: { connectorId },
+    });
+  }
+  if (!connector.destinations.some((destination) => destination.id === destinationId)) {
     return problemResponse({
       type: problemTypes.unknownDestination,
       title: 'Unknown destination',
@@ -62,7 +71,7 @@ export async function enableDestination(
   await client.signalEntity(new df.EntityId(destinationCircuitEntityName, createCircuitEntityKey(connectorId, destinationId)), enableDestinationOperationName, enable);
 
   dependencies.trackingStore.appendAudit({
-    messageId: `destination:${createCircuitEntityKey(connectorId, destinationId)}`,
+    messageId: destinationAuditId(connectorId, destinationId),
     at,
     step: 'destinationEnabled',
     key: at,
@@ -70,6 +79,20 @@ export async function enableDestination(
   });
   dependencies.logger.info({ connectorId, destinationId, operator }, 'destination enabled');
   return jsonResponse(202, { connectorId, destinationId, operator, reason, at });
+}
+
+/** Maximum number of operator actions listed per destination, newest last. */
+const maxListedOperatorActions = 20;
+
+/** Returns the newest audited operator actions on a destination, such as enables, oldest first. */
+function listOperatorActions(connectorId: string, destinationId: string, dependencies: Dependencies): Array<Record<string, unknown>> {
+  const audit = dependencies.trackingStore.listAudit(destinationAuditId(connectorId, destinationId));
+  return audit.slice(-maxListedOperatorActions).map(({ at, step, detail }) => ({ at, step, operator: detail.operator ?? null, reason: detail.reason ?? null }));
+}
+
+/** The id under which operator actions on a destination are audited. */
+function destinationAuditId(connectorId: string, destinationId: string): string {
+  return `destination:${createCircuitEntityKey(connectorId, destinationId)}`;
 }
 
 /** Lists each connector's destinations with the state of their circuit breakers and whether a 410 Gone disabled them. */
@@ -89,6 +112,7 @@ export async function listDestinations(client: CircuitClient, dependencies: Depe
         disabledAt: circuit.disabled?.at ?? null,
         disabledByMessageId: circuit.disabled?.messageId ?? null,
         lastEnabled: circuit.lastEnabled ?? null,
+        operatorActions: listOperatorActions(connector.id, destination.id, dependencies),
       });
     }
   }

@@ -128,6 +128,9 @@ describe('410 Gone', () => {
     expect(gone.runtimeStatus).toBe('Failed');
     expect(target.requestsTo('/gone')).toHaveLength(1);
     expect((await readDestination('gone', 'archive'))?.disabled).toBe(true);
+    expect(readDelivery(dataDir, goneMessageId, 'archive')?.reason).toBe(
+      'permanent failure after 1 attempt. Last failure: HTTP 410 Gone. The destination is disabled until an operator enables it',
+    );
 
     const waitingMessageId = await send('gone');
     await waitFor('the delivery to wait for the disabled destination', () =>
@@ -151,6 +154,14 @@ describe('410 Gone', () => {
     expect(delivered.runtimeStatus).toBe('Completed');
     expect(target.requestsTo('/gone')).toHaveLength(2);
     expect((await readDestination('gone', 'archive'))?.disabled).toBe(false);
+  });
+
+  test('enable is listed with the destination', async () => {
+    const destination = (await readDestination('gone', 'archive')) as { operatorActions?: Array<Record<string, unknown>> } | undefined;
+
+    expect(destination?.operatorActions).toEqual([
+      expect.objectContaining({ step: 'destinationEnabled', operator: 'local-operator', reason: 'archive moved back' }),
+    ]);
   });
 
   test('enable is audited with the operator', async () => {
@@ -183,6 +194,14 @@ describe('enable endpoint input', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.detail).toContain('"reason" has 1001 characters');
+  });
+
+  test('unknown connector is rejected', async () => {
+    const response = await sendOperatorRequest(host.baseUrl, 'POST', '/api/connectors/nope/destinations/archive/enable', JSON.stringify({ reason: 'test' }));
+
+    expect(response.status).toBe(404);
+    expect(response.body.type).toBe('urn:api-data-connector:problem:unknown-connector');
+    expect(response.body.detail).toContain('No connector has the id "nope"');
   });
 
   test('unknown destination is rejected', async () => {
