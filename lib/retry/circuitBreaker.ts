@@ -12,12 +12,15 @@ import type {
  *
  * Closed lets every attempt through. `failureThreshold` consecutive failed attempts open it. Once
  * `coolDownInMilliseconds` has passed, the first request becomes the probe and the breaker is
- * half-open: other requests wait until the probe reports or its lease ends, checking again after
- * each cool-down. A successful attempt closes the breaker and a failed one reopens it. Only
+ * half-open: other requests wait until the probe reports or its lease ends, checking again every
+ * second (or every cool-down, when that is shorter). A successful attempt closes the breaker and a failed one reopens it. Only
  * retryable failures count, because a permanent response such as 400 shows that the destination
  * responds. A 410 Gone disables the destination, which lets no attempt through until an operator
  * enables it.
  */
+
+/** Interval at which deliveries waiting for a half-open breaker's probe check again. */
+export const halfOpenCheckIntervalInMilliseconds = 1000;
 
 export const initialCircuitState: DestinationCircuitState = { state: 'closed', consecutiveFailures: 0 };
 
@@ -48,8 +51,10 @@ export function decideAttemptRequest(
   const probe = state.probe;
   const probeIsLive = state.state === 'halfOpen' && probe !== undefined && now < Date.parse(probe.leaseExpiresAt);
   if (probeIsLive && probe.instanceId !== request.instanceId) {
-    // The probe usually reports long before its lease ends, so the others check again after a cool-down.
-    const retryAt = new Date(Math.min(Date.parse(probe.leaseExpiresAt), now + request.settings.coolDownInMilliseconds)).toISOString();
+    // The probe usually reports within seconds, long before its lease ends, so the others check
+    // again soon: after a second, or after the cool-down when that is shorter.
+    const checkInMilliseconds = Math.min(halfOpenCheckIntervalInMilliseconds, request.settings.coolDownInMilliseconds);
+    const retryAt = new Date(Math.min(Date.parse(probe.leaseExpiresAt), now + checkInMilliseconds)).toISOString();
     return { permission: { allowed: false, reason: 'circuitOpen', retryAt }, state };
   }
 

@@ -4,7 +4,7 @@ import { enqueueItem, emptyDeliveryQueue, releaseItem } from '../../../lib/order
 import { applyAttemptReport, applyEnable, decideAttemptRequest, initialCircuitState } from '../../../lib/retry/circuitBreaker';
 
 const settings: CircuitSettings = { failureThreshold: 2, coolDownInMilliseconds: 10_000, probeLeaseInMilliseconds: 40_000 };
-const at = (seconds: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString();
+const at = (seconds: number): string => new Date(Date.UTC(2026, 0, 1) + seconds * 1000).toISOString();
 
 function report(succeeded: boolean, seconds: number, extra: Partial<ReportAttemptInput> = {}): ReportAttemptInput {
   return { instanceId: 'm1:erp', messageId: 'm1', at: at(seconds), failed: !succeeded, settings, ...extra };
@@ -53,16 +53,16 @@ describe('circuit breaker', () => {
     expect(decision.state.probe).toEqual({ instanceId: 'm2:erp', leaseExpiresAt: at(50) });
   });
 
-  test('second request while probing checks again after a cool-down', () => {
+  test('second request while probing checks again after a second', () => {
     const probing = request(openCircuit(), 'm2:erp', 10).state;
 
-    expect(request(probing, 'm3:erp', 11).permission).toEqual({ allowed: false, reason: 'circuitOpen', retryAt: at(21) });
+    expect(request(probing, 'm3:erp', 11).permission).toEqual({ allowed: false, reason: 'circuitOpen', retryAt: at(12) });
   });
 
   test('second request near the lease end waits for the lease', () => {
     const probing = request(openCircuit(), 'm2:erp', 10).state;
 
-    expect(request(probing, 'm3:erp', 45).permission).toEqual({ allowed: false, reason: 'circuitOpen', retryAt: at(50) });
+    expect(request(probing, 'm3:erp', 49.5).permission).toEqual({ allowed: false, reason: 'circuitOpen', retryAt: at(50) });
   });
 
   test('probe asking again keeps its turn', () => {
