@@ -63,6 +63,18 @@ export function createHashedTrackedEntityKey(connectorId: string, entityType: st
   return `${connectorId}|${entityType}|sha256:${keyHash}`;
 }
 
+/**
+ * Returns the key of the tracked entity of a business entity: with a SHA-256 of the entity key for
+ * connectors that redact payload fields, so that the key does not show in entity ids, and with
+ * the key itself otherwise.
+ */
+export function trackedEntityKeyOf(connector: { id: string; redact?: string[] }, entityType: string, entityKey: string): string {
+  if ((connector.redact ?? []).length > 0) {
+    return createHashedTrackedEntityKey(connector.id, entityType, entityKey);
+  }
+  return createTrackedEntityKey(connector.id, entityType, entityKey);
+}
+
 /** Returns the payload store name of a message's payload transformed by one destination's own transform. */
 export function destinationTransformedBlobNameOf(connectorId: string, messageId: string, destinationId: string): string {
   return `transformed/${connectorId}/${messageId}/${destinationId}`;

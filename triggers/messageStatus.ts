@@ -1,15 +1,15 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { ProcessMessageOutput } from '../lib/contracts';
+import type { DeliveryQueueState, ProcessMessageOutput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { errorMessageOf } from '../lib/errors';
-import { messageStatusFunctionName } from '../lib/functionNames';
+import { deliveryQueueEntityName, messageStatusFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
 import { handleWithRequestId } from '../lib/http/requestId';
-import { isMessageId } from '../lib/ids';
+import { createDeliveryQueueKey, isMessageId, trackedEntityKeyOf } from '../lib/ids';
 import { createMessageScrubber } from '../lib/redaction/messageScrubber';
 import { scrubValues } from '../lib/redaction/redactPayload';
-import type { AttemptRecord, DeliveryRecord, MessageOutcome as StoredOutcome } from '../lib/tracking/types';
+import type { AttemptRecord, DeliveryRecord, MessageOutcome as StoredOutcome, MessageRecord } from '../lib/tracking/types';
 
 /**
  * The stored outcome once processing has ended. Before that, or for a message whose processing
@@ -21,6 +21,8 @@ export type MessageOutcome = StoredOutcome | 'failed' | 'pending';
 /** The part of the Durable Functions client that the status trigger uses. */
 export interface OrchestrationStatusReader {
   getStatus(instanceId: string): Promise<{ runtimeStatus?: unknown; output?: unknown; customStatus?: unknown } | undefined>;
+  /** Reads the state of an entity, here a `deliveryQueue`. Without it the status shows no queues. */
+  readEntityState?<T>(entityId: df.EntityId): Promise<{ entityExists: boolean; entityState?: T }>;
 }
 
 interface OrchestrationView {
@@ -84,6 +86,8 @@ export async function readMessageStatus(
     replays: dependencies.trackingStore.listReplaysOf(messageId),
     audit: audit.map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
+
+  await addQueuePositions(body.destinations, message, reader, dependencies);
 
   // The entity, the failure, the destinations (reasons and response bodies) and the audit trail may
   // quote payload values, so the connector's redacted values are replaced there. Secret values are
@@ -180,7 +184,7 @@ function derivedDestinationOutcome(attempts: AttemptRecord[], messageOutcome: Me
 }
 
 /**
- * One entry per destination with its delivery and every attempt. The destinations are those with a
+ * Returns one entry per destination with its delivery and every attempt. The destinations are those with a
  * recorded delivery, which for a replay are the chosen ones; without any, the connector's
  * configured destinations. A destination with attempts but no delivery is listed too.
  */
@@ -217,6 +221,48 @@ function describeDestinations(
       })),
     };
   });
+}
+
+/**
+ * Adds `queue` to each pending delivery to a `fifoPerEntity` destination: the message being
+ * delivered for the entity key, this message's position (0 for the head) and the messages that
+ * wait behind it, read from the `deliveryQueue` entity.
+ */
+async function addQueuePositions(
+  destinations: Array<Record<string, unknown>>,
+  message: MessageRecord,
+  reader: OrchestrationStatusReader,
+  dependencies: Dependencies,
+): Promise<void> {
+  const connector = dependencies.connectors.byId.get(message.connectorId);
+  if (connector === undefined || message.entity === undefined || reader.readEntityState === undefined) {
+    return;
+  }
+  const trackedEntityKey = trackedEntityKeyOf(connector, message.entity.type, message.entity.key);
+  for (const view of destinations) {
+    const destination = connector.destinations.find((candidate) => candidate.id === view.destinationId);
+    if (destination?.ordering !== 'fifoPerEntity' || view.outcome !== 'pending') {
+      continue;
+    }
+    const queueKey = createDeliveryQueueKey(destination.id, trackedEntityKey);
+    try {
+      const response = await reader.readEntityState<DeliveryQueueState>(new df.EntityId(deliveryQueueEntityName, queueKey));
+      view.queue = describeQueuePosition(response.entityState, message.messageId);
+    } catch (error) {
+      dependencies.logger.warn({ messageId: message.messageId, destinationId: destination.id, error: errorMessageOf(error) }, 'delivery queue could not be read');
+    }
+  }
+}
+
+/** Returns the position of `messageId` in a delivery queue, with the head and the messages after it. */
+function describeQueuePosition(state: DeliveryQueueState | undefined, messageId: string): Record<string, unknown> {
+  const items = state === undefined ? [] : [...(state.head === undefined ? [] : [state.head]), ...state.waiting];
+  const index = items.findIndex((item) => item.messageId === messageId);
+  return {
+    headMessageId: state?.head?.messageId ?? null,
+    position: index === -1 ? null : index,
+    waitingBehind: index === -1 ? [] : items.slice(index + 1).map((item) => item.messageId),
+  };
 }
 
 app.http(messageStatusFunctionName, {

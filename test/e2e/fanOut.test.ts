@@ -8,12 +8,14 @@ import {
   functionKey,
   jsonBytes,
   readManagementApi,
+  readStatus,
   removeTempFolders,
   sendMessage,
   startConnectorHost,
   terminalRuntimeStatuses,
   waitForTerminalStatus,
   writeConnectorsFile,
+  type MessageStatus,
 } from './support';
 
 /**
@@ -119,6 +121,11 @@ describe('filters and destination transforms', () => {
   });
 });
 
+/** Returns the delivery queue that the status shows for the first destination. */
+function queueOf(status: MessageStatus): unknown {
+  return (status.destinations[0] as { queue?: unknown }).queue;
+}
+
 describe('fifoPerEntity', () => {
   test('delivers each key in version order, one at a time', async () => {
     const bodies = fifoKeys.flatMap((key) => Array.from({ length: fifoVersionsPerKey }, (_, index) => ({ key, seq: index + 1 })));
@@ -149,7 +156,13 @@ describe('fifoPerEntity', () => {
       const delivery = readDelivery(dataDir, others[0], 'store');
       return delivery?.reason?.startsWith('waiting behind') === true ? delivery : undefined;
     });
+    // X1 fails three times 500 ms apart, so it is still the retrying head here.
+    const headQueue = queueOf(await readStatus(host.baseUrl, first));
+    const waiterQueue = queueOf(await readStatus(host.baseUrl, others[0]));
     await Promise.all([first, ...others].map((messageId) => waitForTerminalStatus(host.baseUrl, messageId)));
+
+    expect(headQueue).toEqual({ headMessageId: first, position: 0, waitingBehind: [others[0]] });
+    expect(waiterQueue).toEqual({ headMessageId: first, position: 1, waitingBehind: [] });
 
     expect(waiting.reason).toBe(`waiting behind message ${first}`);
     expect(waiting.outcome).toBe('pending');
