@@ -52,7 +52,12 @@ export async function recordMessage(input: ProcessMessageInput, dependencies: De
     });
   }
 
-  return { destinations: destinations.map(toDestinationPlan), hasEntity: connector.entity !== undefined };
+  const plan: DeliveryPlan = { destinations: destinations.map(toDestinationPlan), hasEntity: connector.entity !== undefined };
+  if (connector.transform?.type === 'adf') {
+    const { pipelineName, timeoutInMinutes, pollIntervalInSeconds } = connector.transform;
+    plan.dataFactoryTransform = { pipelineName, timeoutInMinutes, pollIntervalInSeconds };
+  }
+  return plan;
 }
 
 /** Returns the connector's destinations, or for a replay the ones it names. Throws for a name the connector does not have. */

@@ -26,7 +26,9 @@ interface ParsedPayload {
  * `filter` runs on the raw JSON payload, and a falsy result means that it gets nothing. Its own
  * `transform` replaces the connector's and writes `transformed/<connectorId>/<messageId>/<destinationId>`,
  * and the connector's transform writes `transformed/<connectorId>/<messageId>` once for the
- * destinations that use it. Without a transform the raw payload, still encoded, is delivered.
+ * destinations that use it. A connector transform on Data Factory has run before this activity,
+ * and its output `connectorPayloadBlobName` goes to those destinations. Without a transform the
+ * raw payload, still encoded, is delivered.
  * A replay without `retransform` delivers the payloads that the original message delivered.
  *
  * A failing filter or destination transform fails only its destination. A failing connector
@@ -110,6 +112,10 @@ async function preparePayloads(connector: Connector, input: TransformPayloadInpu
       continue;
     }
 
+    if (connector.transform?.type === 'adf') {
+      destinations.push({ destinationId, kind: 'deliver', payloadBlobName: await requireDataFactoryOutput(connector, input, dependencies) });
+      continue;
+    }
     if (connector.expressions.transform === undefined) {
       await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
       destinations.push({ destinationId, kind: 'deliver', payloadBlobName: input.rawBlobName });
@@ -122,6 +128,15 @@ async function preparePayloads(connector: Connector, input: TransformPayloadInpu
     destinations.push({ destinationId, kind: 'deliver', payloadBlobName: connectorPayloadBlobName });
   }
   return destinations;
+}
+
+/** Returns the payload store name of the Data Factory output, which the pipeline run must have written. */
+async function requireDataFactoryOutput(connector: Connector, input: TransformPayloadInput, dependencies: Dependencies): Promise<string> {
+  if (input.connectorPayloadBlobName === undefined) {
+    throw new PermanentError(`Internal error: connector ${connector.id} transforms on Data Factory, but no pipeline output was passed for message ${input.messageId}.`);
+  }
+  await readRequiredPayload(dependencies.payloadStore, input.connectorPayloadBlobName, input.messageId);
+  return input.connectorPayloadBlobName;
 }
 
 /** Reads and parses the raw payload. Throws a PermanentError when it is not JSON, since filters and transforms read JSON. */

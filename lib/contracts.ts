@@ -1,4 +1,5 @@
 import type { RetryPolicy } from './config/types';
+import type { DataFactoryTransformPlan } from './transform/dataFactory/dataFactoryContracts';
 import type { EntityVersion } from './transform/compareVersions';
 import type { EntityReference } from './transform/extractEntity';
 
@@ -88,6 +89,8 @@ export interface DeliveryPlan {
   /** The connector's destinations, or for a replay the destinations it names. */
   destinations: DestinationPlan[];
   hasEntity: boolean;
+  /** Set when the connector's transform runs on Data Factory. */
+  dataFactoryTransform?: DataFactoryTransformPlan;
 }
 
 export interface PayloadReference {
@@ -110,6 +113,11 @@ export interface TransformPayloadInput extends PayloadReference {
   destinationIds: string[];
   /** Set for an operator replay; see `ReplayOrigin.retransform`. */
   replay?: ReplayOrigin;
+  /**
+   * Set when the connector's transform ran on Data Factory: the payload store name of its output,
+   * which the destinations without their own transform get.
+   */
+  connectorPayloadBlobName?: string;
 }
 
 /** Payload decision for one destination: a payload to deliver, nothing because its filter is falsy, or a failure before any attempt. */

@@ -15,6 +15,9 @@ import type { PayloadStore } from './payloadStore/PayloadStore';
 import { QuarantineStore } from './quarantine/quarantineStore';
 import { readSecret, readSettings, type Settings } from './settings';
 import { openTrackingStore, type TrackingStore } from './tracking/trackingStore';
+import { createTransformRunner } from './transform/dataFactory/createTransformRunner';
+import { checkDataFactorySettings, dataFactorySettingNames, readDataFactorySettings } from './transform/dataFactory/dataFactorySettings';
+import type { TransformRunner } from './transform/dataFactory/TransformRunner';
 
 /**
  * Everything that triggers and activities use from outside their own code. Function
@@ -36,6 +39,8 @@ export interface Dependencies {
   logger: pino.Logger;
   /** Publishes message lifecycle events. */
   eventPublisher: EventPublisher;
+  /** Runs `adf` transforms on Data Factory. Absent while the Data Factory settings are not set. */
+  transformRunner?: TransformRunner;
 }
 
 let configuration: { settings: Settings; connectors: Connectors } | undefined;
@@ -55,14 +60,17 @@ export function scrubSecretText(text: string): string {
 
 /**
  * Reads the settings and validates the connectors file once. The app calls it when it
- * loads, so an invalid file stops start-up with a ConfigurationError.
+ * loads, so an invalid file, or an `adf` connector without the Data Factory settings, stops
+ * start-up with a ConfigurationError.
  */
 export function loadConfiguration(): { settings: Settings; connectors: Connectors } {
   if (configuration === undefined) {
     const settings = readSettings();
-    configuration = { settings, connectors: loadConnectors(settings.connectorsFile) };
-    const eventGridKey = readSecret(eventGridSettingNames.key);
-    secretScrubber.setSecrets([...listSecretValues(configuration.connectors, (secretRef) => readSecret(secretRef)), ...(eventGridKey === undefined ? [] : [eventGridKey])]);
+    const connectors = loadConnectors(settings.connectorsFile);
+    checkDataFactorySettings(connectors, (name) => readSecret(name));
+    configuration = { settings, connectors };
+    const otherSecrets = [readSecret(eventGridSettingNames.key), readSecret(dataFactorySettingNames.testToken)].filter((secret) => secret !== undefined);
+    secretScrubber.setSecrets([...listSecretValues(configuration.connectors, (secretRef) => readSecret(secretRef)), ...otherSecrets]);
     logConfiguration(configuration.settings, configuration.connectors);
   }
   return configuration;
@@ -126,6 +134,10 @@ export function getDependencies(): Dependencies {
       logger: connectorLogger(),
       eventPublisher: createEventPublisher((name) => readSecret(name), connectorLogger(), createLoggingEventPublisher(connectorLogger())),
     };
+    const dataFactorySettings = readDataFactorySettings((name) => readSecret(name));
+    if (dataFactorySettings !== undefined) {
+      dependencies.transformRunner = createTransformRunner(dataFactorySettings);
+    }
   }
   return dependencies;
 }

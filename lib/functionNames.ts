@@ -18,6 +18,7 @@ export const cancelBulkReplayFunctionName = 'cancelBulkReplay';
 export const processMessageOrchestrationName = 'processMessage';
 export const deliverToDestinationOrchestrationName = 'deliverToDestination';
 export const bulkReplayOrchestrationName = 'bulkReplay';
+export const runDataFactoryTransformOrchestrationName = 'runDataFactoryTransform';
 
 export const recordMessageActivityName = 'recordMessage';
 export const writeAuditActivityName = 'writeAudit';
@@ -28,6 +29,9 @@ export const mirrorEntityStateActivityName = 'mirrorEntityState';
 export const takeReplayPageActivityName = 'takeReplayPage';
 export const startReplaysActivityName = 'startReplays';
 export const finishBulkReplayActivityName = 'finishBulkReplay';
+export const startPipelineRunActivityName = 'startPipelineRun';
+export const readPipelineRunActivityName = 'readPipelineRun';
+export const checkPipelineOutputActivityName = 'checkPipelineOutput';
 
 export const trackedEntityName = 'trackedEntity';
 export const offerVersionOperationName = 'offerVersion';

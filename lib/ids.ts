@@ -39,6 +39,14 @@ export function createDeliveryInstanceId(messageId: string, destinationId: strin
   return `${messageId}:${destinationId}`;
 }
 
+/**
+ * Returns the instance id of a message's Data Factory transform. Destination ids contain no
+ * colon, so it never equals a delivery instance id.
+ */
+export function createDataFactoryTransformInstanceId(messageId: string): string {
+  return `${messageId}:transform:adf`;
+}
+
 /** Returns the payload store name of a message's raw bytes. */
 export function rawBlobNameOf(connectorId: string, messageId: string): string {
   return `raw/${connectorId}/${messageId}`;

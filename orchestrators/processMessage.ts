@@ -35,12 +35,14 @@ import {
   recordMessageActivityName,
   recordMessageOutcomeActivityName,
   releaseOperationName,
+  runDataFactoryTransformOrchestrationName,
   trackedEntityName,
   transformPayloadActivityName,
   writeAuditActivityName,
 } from '../lib/functionNames';
-import { createDeliveryInstanceId, createDeliveryQueueKey, createTrackedEntityKey } from '../lib/ids';
+import { createDataFactoryTransformInstanceId, createDeliveryInstanceId, createDeliveryQueueKey, createTrackedEntityKey, transformedBlobNameOf } from '../lib/ids';
 import { describeTaskFailure } from '../lib/taskFailure';
+import type { DataFactoryTransformPlan, RunDataFactoryTransformInput, RunDataFactoryTransformOutput } from '../lib/transform/dataFactory/dataFactoryContracts';
 import type { EntityReference } from '../lib/transform/extractEntity';
 import type { MirrorResult } from '../lib/tracking/types';
 
@@ -62,7 +64,8 @@ interface Progress {
  * Processes one inbound message. It records the message and offers its version to the tracked
  * entity, which accepts only a version newer than the last accepted one. Then it prepares each
  * destination's payload (filter and transform), mirrors the entity state and delivers to every
- * destination in parallel. Payloads travel as payload store names.
+ * destination in parallel. Payloads travel as payload store names. A connector transform on Data
+ * Factory runs first, in the `runDataFactoryTransform` sub-orchestration.
  *
  * The message outcome is `stale`, `filtered` (every destination's filter was falsy),
  * `delivered`, or `deadLettered` when a destination ran out of attempts or deadline or got a
@@ -144,6 +147,10 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput, pr
     destinationIds: plan.destinations.map((destination) => destination.destinationId),
     replay: input.replay,
   };
+  // A replay without retransform delivers the original payloads, so it runs no pipeline.
+  if (plan.dataFactoryTransform !== undefined && (input.replay === undefined || input.replay.retransform)) {
+    transformInput.connectorPayloadBlobName = yield* transformOnDataFactory(context, input, plan.dataFactoryTransform);
+  }
   const prepared = (yield context.df.callActivity(transformPayloadActivityName, transformInput)) as TransformPayloadOutput;
 
   let changeVersion: number | undefined;
@@ -159,6 +166,27 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput, pr
 
   const outcome = deliveries.every((delivery) => delivery.outcome === 'filtered') ? 'filtered' : 'delivered';
   return { outcome, messageId: input.messageId, entity, changeVersion, destinations: deliveries };
+}
+
+/**
+ * Runs the connector's transform on Data Factory in a sub-orchestration and returns the payload
+ * store name of its output. Throws the reason to dead-letter the message when the run failed,
+ * was cancelled or timed out.
+ */
+function* transformOnDataFactory(context: OrchestrationContext, input: ProcessMessageInput, transform: DataFactoryTransformPlan): Generated<string> {
+  const runInput: RunDataFactoryTransformInput = {
+    ...transform,
+    messageId: input.messageId,
+    connectorId: input.connectorId,
+    inputBlobName: input.rawBlobName,
+    outputBlobName: transformedBlobNameOf(input.connectorId, input.messageId),
+  };
+  const instanceId = createDataFactoryTransformInstanceId(input.messageId);
+  const result = (yield context.df.callSubOrchestrator(runDataFactoryTransformOrchestrationName, runInput, instanceId)) as RunDataFactoryTransformOutput;
+  if (result.outcome === 'failed') {
+    throw new Error(result.reason);
+  }
+  return result.outputBlobName;
 }
 
 /** Returns a queue place for each `fifoPerEntity` destination, keyed by destination and tracked entity. */

@@ -22,6 +22,12 @@ const settingNamePattern = '^[A-Za-z_][A-Za-z0-9_]*$';
 
 export const defaultMaxBodyBytes = 1_048_576;
 
+/** A Data Factory pipeline name: a letter, digit or underscore first, and none of < > * # . % & : \ + ? / after it. */
+const dataFactoryPipelineNamePattern = '^[A-Za-z0-9_][^<>*#.%&:\\\\+?/]*$';
+
+export const defaultDataFactoryTimeoutInMinutes = 60;
+export const defaultDataFactoryPollIntervalInSeconds = 15;
+
 export const connectorsSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
@@ -61,15 +67,7 @@ export const connectorsSchema = {
             version: { $ref: '#/$defs/jsonataExpression' },
           },
         },
-        transform: {
-          type: 'object',
-          required: ['type', 'expression'],
-          additionalProperties: false,
-          properties: {
-            type: { const: 'jsonata' },
-            expression: { $ref: '#/$defs/jsonataExpression' },
-          },
-        },
+        transform: { $ref: '#/$defs/transform' },
         redact: { type: 'array', items: { type: 'string' }, uniqueItems: true, default: [] },
         destinations: {
           type: 'array',
@@ -143,15 +141,7 @@ export const connectorsSchema = {
         clientCertificate: { $ref: '#/$defs/clientCertificate' },
         caCertificateRef: { type: 'string', pattern: settingNamePattern },
         filter: { $ref: '#/$defs/jsonataExpression' },
-        transform: {
-          type: 'object',
-          required: ['type', 'expression'],
-          additionalProperties: false,
-          properties: {
-            type: { const: 'jsonata' },
-            expression: { $ref: '#/$defs/jsonataExpression' },
-          },
-        },
+        transform: { $ref: '#/$defs/transform' },
         circuitBreaker: {
           type: 'object',
           additionalProperties: false,
@@ -173,6 +163,35 @@ export const connectorsSchema = {
         maxConcurrentRequests: { type: 'integer', minimum: 1, maximum: 10_000, default: 16 },
         ordering: { enum: ['none', 'fifoPerEntity'], default: 'none' },
       },
+    },
+    transform: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['jsonata', 'adf'] } },
+      discriminator: { propertyName: 'type' },
+      oneOf: [
+        {
+          type: 'object',
+          required: ['type', 'expression'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'jsonata' },
+            expression: { $ref: '#/$defs/jsonataExpression' },
+          },
+        },
+        {
+          type: 'object',
+          required: ['type', 'pipelineName'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'adf' },
+            // The constraint that @azure/arm-datafactory 12.0.0 checks before it sends a request.
+            pipelineName: { type: 'string', minLength: 1, maxLength: 260, pattern: dataFactoryPipelineNamePattern },
+            timeoutInMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 10_080, default: defaultDataFactoryTimeoutInMinutes },
+            pollIntervalInSeconds: { type: 'number', minimum: 1, maximum: 3_600, default: defaultDataFactoryPollIntervalInSeconds },
+          },
+        },
+      ],
     },
     outboundAuth: {
       type: 'object',

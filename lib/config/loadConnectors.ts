@@ -68,6 +68,7 @@ export function parseConnectors(text: string, file: string): Connectors {
     ...findBlockedLiteralAddresses(connectorsFile),
     ...findOpaqueTypesWithJsonSteps(connectorsFile),
     ...findInvalidRedactPointers(connectorsFile),
+    ...findDestinationDataFactoryTransforms(connectorsFile),
   ];
   const list = connectorsFile.connectors.map((connector, index) => ({
     ...applyInboundDefaults(connector, connectorsFile),
@@ -178,6 +179,27 @@ function findInvalidRedactPointers(connectorsFile: ConnectorsFile): Configuratio
   return issues;
 }
 
+/**
+ * Reports Data Factory transforms on destinations. A pipeline run writes one transformed
+ * payload per message, so only the connector's transform may run on Data Factory.
+ */
+function findDestinationDataFactoryTransforms(connectorsFile: ConnectorsFile): ConfigurationIssue[] {
+  const issues: ConfigurationIssue[] = [];
+
+  connectorsFile.connectors.forEach((connector, connectorIndex) => {
+    connector.destinations.forEach((destination, destinationIndex) => {
+      if (destination.transform?.type === 'adf') {
+        issues.push({
+          path: `/connectors/${connectorIndex}/destinations/${destinationIndex}/transform/type`,
+          problem: 'a Data Factory transform ("type": "adf") runs only at connector level',
+          fix: `move it to /connectors/${connectorIndex}/transform, or give destination ${destination.id} a "jsonata" transform`,
+        });
+      }
+    });
+  });
+  return issues;
+}
+
 function compileExpressions(connector: ConnectorConfig, connectorPath: string, issues: ConfigurationIssue[]): CompiledExpressions {
   const expressions: CompiledExpressions = {};
 
@@ -187,7 +209,7 @@ function compileExpressions(connector: ConnectorConfig, connectorPath: string, i
       expressions.entityVersion = compileExpression(connector.entity.version, `${connectorPath}/entity/version`, issues);
     }
   }
-  if (connector.transform !== undefined) {
+  if (connector.transform?.type === 'jsonata') {
     expressions.transform = compileExpression(connector.transform.expression, `${connectorPath}/transform/expression`, issues);
   }
   return expressions;
@@ -205,7 +227,7 @@ function compileDestinationExpressions(
     if (destination.filter !== undefined) {
       expressions.filter = compileExpression(destination.filter, `${destinationPath}/filter`, issues);
     }
-    if (destination.transform !== undefined) {
+    if (destination.transform?.type === 'jsonata') {
       expressions.transform = compileExpression(destination.transform.expression, `${destinationPath}/transform/expression`, issues);
     }
     byDestinationId.set(destination.id, expressions);

@@ -46,10 +46,27 @@ export interface EntityConfig {
   version?: string;
 }
 
-export interface TransformConfig {
+/** A JSONata expression over the JSON payload, evaluated in the transform activity. */
+export interface JsonataTransformConfig {
   type: 'jsonata';
   expression: string;
 }
+
+/**
+ * An Azure Data Factory pipeline that reads the raw payload blob and writes the transformed one.
+ * The pipeline gets the parameters `inputBlobName`, `outputBlobName` and `messageId`.
+ */
+export interface DataFactoryTransformConfig {
+  type: 'adf';
+  pipelineName: string;
+  /** Time from the first start request after which the message is dead-lettered. Default 60. */
+  timeoutInMinutes: number;
+  /** Time between two reads of the run status. Default 15. */
+  pollIntervalInSeconds: number;
+}
+
+/** A connector's transform. A destination's own transform is always JSONata. */
+export type TransformConfig = JsonataTransformConfig | DataFactoryTransformConfig;
 
 /** Delivery attempts and the backoff between them. */
 export interface RetryPolicy {
@@ -134,7 +151,7 @@ export interface DestinationConfig {
   caCertificateRef?: string;
   /** JSONata expression over the raw payload; the message goes to this destination only when it is truthy. */
   filter?: string;
-  /** Replaces the connector's transform for this destination. */
+  /** Replaces the connector's transform for this destination. The loader rejects `adf` here. */
   transform?: TransformConfig;
   circuitBreaker: CircuitBreakerConfig;
   /** Requests per second across the attempts of one host instance. Absent means no limit. */

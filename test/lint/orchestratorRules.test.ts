@@ -95,7 +95,7 @@ describe('orchestrator lint rules', () => {
     const results = await eslint.lintFiles(['orchestrators']);
     const findings = results.flatMap((result) => result.messages.map((message) => `${path.relative(repoRoot, result.filePath)}: ${message.message}`));
 
-    expect(results.map((result) => path.basename(result.filePath)).sort()).toEqual(['bulkReplay.ts', 'deliverToDestination.ts', 'processMessage.ts']);
+    expect(results.map((result) => path.basename(result.filePath)).sort()).toEqual(['bulkReplay.ts', 'deliverToDestination.ts', 'processMessage.ts', 'runDataFactoryTransform.ts']);
     expect(findings).toEqual([]);
   });
 });
