@@ -26,6 +26,7 @@ export async function deliverPayload(
   const payload = await readDecodedPayload(dependencies.payloadStore, input.payloadBlobName, input.messageId, connector.inbound.maxDecodedBytes);
   const message = dependencies.trackingStore.getMessage(input.messageId);
 
+  await dependencies.secretStore?.ready();
   const startedAt = dependencies.clock();
   const result = await deliverOnce(
     {

@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { createAuditSink } from './audit/createAuditSink';
+import { forwardAuditEntries } from './audit/forwardAuditEntries';
 import { listCredentialSchemes } from './auth/authConfig';
 import { readSchemeSecrets } from './auth/schemeSecrets';
 import { loadConnectors } from './config/loadConnectors';
@@ -13,7 +15,12 @@ import { createPayloadStore } from './payloadStore/createPayloadStore';
 import { listSecretValues, SecretScrubber } from './redaction/secretScrubber';
 import type { PayloadStore } from './payloadStore/PayloadStore';
 import { QuarantineStore } from './quarantine/quarantineStore';
-import { readSecret, readSettings, type Settings } from './settings';
+import { createSecretStore } from './secrets/createSecretStore';
+import { KeyVaultSecretStore } from './secrets/keyVaultSecretStore';
+import { listConnectorSecretRefs } from './secrets/listSecretRefs';
+import { createScrubbedSecretsUpdater } from './secrets/scrubbedSecretsUpdater';
+import type { SecretStore } from './secrets/secretStore';
+import { readSetting, readSettings, type Settings } from './settings';
 import { openTrackingStore, type TrackingStore } from './tracking/trackingStore';
 import { createTransformRunner } from './transform/dataFactory/createTransformRunner';
 import { checkDataFactorySettings, dataFactorySettingNames, readDataFactorySettings } from './transform/dataFactory/dataFactorySettings';
@@ -34,8 +41,13 @@ export interface Dependencies {
   /** Connection pools, OAuth tokens and limits of the destinations, shared by delivery attempts. */
   outbound: OutboundClient;
   lookupAddresses: LookupAddresses;
-  /** Returns the value of the setting a connector's `secretRef` names, or undefined when it is not set. */
+  /** Returns the value of the secret a connector's `secretRef` names, or undefined when it is not set. */
   readSecret: (secretRef: string) => string | undefined;
+  /**
+   * The store behind `readSecret`. Handlers await its `ready()` before they read secrets, so that
+   * Key Vault values are loaded and fresh. Tests that pass only `readSecret` leave it out.
+   */
+  secretStore?: SecretStore;
   logger: pino.Logger;
   /** Publishes message lifecycle events. */
   eventPublisher: EventPublisher;
@@ -43,9 +55,17 @@ export interface Dependencies {
   transformRunner?: TransformRunner;
 }
 
-let configuration: { settings: Settings; connectors: Connectors } | undefined;
+/** Settings, connectors and secret store, read once when the app loads. */
+interface Configuration {
+  settings: Settings;
+  connectors: Connectors;
+  secretStore: SecretStore;
+}
+
+let configuration: Configuration | undefined;
 let logger: pino.Logger | undefined;
 const secretScrubber = new SecretScrubber();
+const updateScrubbedSecrets = createScrubbedSecretsUpdater(secretScrubber);
 
 function connectorLogger(): pino.Logger {
   logger ??= createConnectorLogger(secretScrubber);
@@ -59,51 +79,75 @@ export function scrubSecretText(text: string): string {
 }
 
 /**
- * Reads the settings and validates the connectors file once. The app calls it when it
- * loads, so an invalid file, or an `adf` connector without the Data Factory settings, stops
- * start-up with a ConfigurationError.
+ * Reads the settings, validates the connectors file and creates the secret store once. The app
+ * calls it when it loads, so an invalid file or setting, or an `adf` connector without the Data
+ * Factory settings, stops start-up with a ConfigurationError.
+ * A Key Vault store starts its first refresh here, and its secrets are checked once it is loaded.
  */
-export function loadConfiguration(): { settings: Settings; connectors: Connectors } {
+export function loadConfiguration(): Configuration {
   if (configuration === undefined) {
     const settings = readSettings();
     const connectors = loadConnectors(settings.connectorsFile);
-    checkDataFactorySettings(connectors, (name) => readSecret(name));
-    configuration = { settings, connectors };
-    const otherSecrets = [readSecret(eventGridSettingNames.key), readSecret(dataFactorySettingNames.testToken)].filter((secret) => secret !== undefined);
-    secretScrubber.setSecrets([...listSecretValues(configuration.connectors, (secretRef) => readSecret(secretRef)), ...otherSecrets]);
-    logConfiguration(configuration.settings, configuration.connectors);
+    checkDataFactorySettings(connectors, (name) => readSetting(name));
+    const log = connectorLogger();
+    log.info({ connectorsFile: settings.connectorsFile, connectorIds: connectors.list.map((connector) => connector.id) }, 'connectors loaded');
+
+    let checked = false;
+    const store = createSecretStore({
+      secretRefs: [...listConnectorSecretRefs(connectors), eventGridSettingNames.key],
+      logger: log,
+      onRefresh: () => {
+        scrubSecretValues(store, connectors);
+        if (!checked) {
+          checked = true;
+          logMissingSecrets(store, connectors);
+        }
+      },
+    });
+    configuration = { settings, connectors, secretStore: store };
+    if (store instanceof KeyVaultSecretStore) {
+      void store.ready();
+    } else {
+      scrubSecretValues(store, connectors);
+      logMissingSecrets(store, connectors);
+    }
   }
   return configuration;
 }
 
+/** Gives the secret scrubber the value of every secret the connectors name and the Event Grid topic key. */
+function scrubSecretValues(store: SecretStore, connectors: Connectors): void {
+  const otherSecrets = [store.read(eventGridSettingNames.key), readSetting(dataFactorySettingNames.testToken)].filter((secret) => secret !== undefined);
+  updateScrubbedSecrets([...listSecretValues(connectors, (secretRef) => store.read(secretRef)), ...otherSecrets]);
+}
+
 /**
- * Logs which connectors file is in use, and warns about each secret setting of a connector that
- * is not set or not valid. A connector rejects every request with 500 while one of its schemes
- * has no usable secret, and a destination fails its attempts as retryable while a setting it
- * names is not set.
+ * Warns about each secret of a connector that is not set or not valid, naming where to set it.
+ * A connector rejects every request with 500 while one of its schemes has no usable secret, and
+ * a destination fails its attempts as retryable while a secret it names is not set.
  */
-function logConfiguration(settings: Settings, connectors: Connectors): void {
+function logMissingSecrets(store: SecretStore, connectors: Connectors): void {
   const log = connectorLogger();
-  log.info({ connectorsFile: settings.connectorsFile, connectorIds: connectors.list.map((connector) => connector.id) }, 'connectors loaded');
+  const read = (secretRef: string): string | undefined => store.read(secretRef);
   for (const connector of connectors.list) {
     for (const scheme of listCredentialSchemes(connector.inbound.auth)) {
-      const secrets = readSchemeSecrets(scheme, (secretRef) => readSecret(secretRef));
+      const secrets = readSchemeSecrets(scheme, read);
       for (const secretRef of secrets.missing) {
         log.warn(
-          { connectorId: connector.id, secretRef, usableSecrets: secrets.keys.length },
-          'connector secret setting is not set: set it in local.settings.json Values or the environment, or the connector rejects every request with 500 when none of its secrets is set',
+          { connectorId: connector.id, secretRef, secretSource: store.describeSource(secretRef), usableSecrets: secrets.keys.length },
+          'connector secret is not set: set it where secretSource says, or the connector rejects every request with 500 when none of its secrets is set',
         );
       }
       for (const { secretRef, problem } of secrets.invalid) {
-        log.warn({ connectorId: connector.id, secretRef, problem, usableSecrets: secrets.keys.length }, 'connector secret setting is invalid');
+        log.warn({ connectorId: connector.id, secretRef, secretSource: store.describeSource(secretRef), problem, usableSecrets: secrets.keys.length }, 'connector secret is invalid');
       }
     }
     for (const destination of connector.destinations) {
       for (const { secretRef, field } of listDestinationSecretRefs(destination)) {
-        if (readSecret(secretRef) === undefined) {
+        if (read(secretRef) === undefined) {
           log.warn(
-            { connectorId: connector.id, destinationId: destination.id, secretRef, field },
-            'destination secret setting is not set: set it in local.settings.json Values or the environment, or every attempt to the destination fails',
+            { connectorId: connector.id, destinationId: destination.id, secretRef, field, secretSource: store.describeSource(secretRef) },
+            'destination secret is not set: set it where secretSource says, or every attempt to the destination fails',
           );
         }
       }
@@ -118,9 +162,13 @@ function logConfiguration(settings: Settings, connectors: Connectors): void {
  */
 export function getDependencies(): Dependencies {
   if (dependencies === undefined) {
-    const { settings, connectors } = loadConfiguration();
+    const { settings, connectors, secretStore: store } = loadConfiguration();
     const trackingStore = openTrackingStore(settings.dataDir);
     trackingStore.scrubAuditText = (text) => secretScrubber.scrub(text);
+    const auditSink = createAuditSink(connectorLogger());
+    if (auditSink !== undefined) {
+      forwardAuditEntries(trackingStore, auditSink, connectorLogger());
+    }
     dependencies = {
       settings,
       connectors,
@@ -130,11 +178,12 @@ export function getDependencies(): Dependencies {
       clock: () => new Date(),
       outbound: new OutboundClient({ onAccessToken: (accessToken) => secretScrubber.addSecrets([accessToken]) }),
       lookupAddresses: lookupAllAddresses,
-      readSecret: (secretRef) => readSecret(secretRef),
+      readSecret: (secretRef) => store.read(secretRef),
+      secretStore: store,
       logger: connectorLogger(),
-      eventPublisher: createEventPublisher((name) => readSecret(name), connectorLogger(), createLoggingEventPublisher(connectorLogger())),
+      eventPublisher: createLazyEventPublisher(store, connectorLogger()),
     };
-    const dataFactorySettings = readDataFactorySettings((name) => readSecret(name));
+    const dataFactorySettings = readDataFactorySettings((name) => readSetting(name));
     if (dataFactorySettings !== undefined) {
       dependencies.transformRunner = createTransformRunner(dataFactorySettings);
     }
@@ -148,6 +197,27 @@ export function setDependencies(replacement: Dependencies | undefined): void {
   if (replacement === undefined) {
     configuration = undefined;
   }
+}
+
+/**
+ * Builds the lifecycle event publisher on the first publish, after the secret store is ready, and
+ * again whenever the Event Grid topic key changes, so a key in Key Vault is found and rotated.
+ */
+function createLazyEventPublisher(store: SecretStore, log: pino.Logger): EventPublisher {
+  const readTopicSetting = (name: string): string | undefined => (name === eventGridSettingNames.key ? store.read(name) : readSetting(name));
+  let publisher: EventPublisher | undefined;
+  let topicKey: string | undefined;
+  return {
+    publish: async (event) => {
+      await store.ready();
+      const currentKey = store.read(eventGridSettingNames.key);
+      if (publisher === undefined || currentKey !== topicKey) {
+        topicKey = currentKey;
+        publisher = createEventPublisher(readTopicSetting, log, createLoggingEventPublisher(log));
+      }
+      await publisher.publish(event);
+    },
+  };
 }
 
 /** Writes each lifecycle event to the connector log, for hosts without an event topic. */

@@ -42,6 +42,11 @@ export function readSettings(environment: Environment = process.env, appRoot: st
   };
 }
 
+/** Returns the value of the setting `name`, or undefined when it is missing or empty. */
+export function readSetting(name: string, environment: Environment = process.env): string | undefined {
+  return nonEmpty(environment[name]);
+}
+
 /**
  * Returns the value of the setting that a connector's `secretRef` names, or undefined when
  * it is missing or empty.

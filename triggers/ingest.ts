@@ -43,6 +43,9 @@ export async function ingestMessage(
     });
   }
 
+  // Key Vault secrets are read again once their time to live has passed. Otherwise this returns at once.
+  await dependencies.secretStore?.ready();
+
   // The limits come before the body is read, so a rejected request costs no authentication work.
   const limitAdmission = admitInboundRequest(connector, dependencies.connectors, dependencies.clock());
   if (limitAdmission.rejection !== undefined) {
