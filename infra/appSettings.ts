@@ -48,9 +48,8 @@ export interface AppSettingInputs {
 
 /**
  * Returns the app settings by name.
- * NOTE: the app's blob payload store and Event Grid publisher still read a connection string
- * and a topic key. The storage accounts reject keys and the topic has local authentication
- * off, so those adapters must sign in with the managed identity, using these settings.
+ * NOTE: the app's Event Grid publisher still reads a topic key. The topic has local
+ * authentication off, so that adapter must sign in with the managed identity, using these settings.
  */
 export function functionAppSettingsOf(inputs: AppSettingInputs): Record<string, pulumi.Input<string>> {
   const settings: Record<string, pulumi.Input<string>> = {

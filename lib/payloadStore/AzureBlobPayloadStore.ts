@@ -1,6 +1,7 @@
-import { BlobServiceClient, type BlobDownloadResponseParsed, type ContainerClient, type StorageRetryOptions } from '@azure/storage-blob';
+import { BlobServiceClient, type BlobDownloadResponseParsed, type ContainerClient, type StoragePipelineOptions, type StorageRetryOptions } from '@azure/storage-blob';
 
 import { ConfigurationError, PermanentError, RetryableError, errorMessageOf } from '../errors';
+import type { AzureCredential } from '../secrets/azureCredential';
 import {
   digestPayload,
   validatePayloadHeaders,
@@ -11,9 +12,20 @@ import {
   type StoredPayload,
 } from './PayloadStore';
 
-export interface AzureBlobPayloadStoreOptions {
-  /** Account key or SAS connection string of the storage account, or of Azurite. */
-  connectionString: string;
+/** Access to the storage account: a connection string, or a blob service URI with a token credential. */
+export type AzureBlobAccountAccess =
+  | {
+      /** Account key or SAS connection string of the storage account, or of Azurite. */
+      connectionString: string;
+    }
+  | {
+      /** Blob service endpoint, such as https://<account>.blob.core.windows.net/. Must be https. */
+      blobServiceUri: string;
+      /** Credential from which the SDK requests tokens for the scope https://storage.azure.com/.default. */
+      credential: AzureCredential;
+    };
+
+export type AzureBlobPayloadStoreOptions = AzureBlobAccountAccess & {
   /** Container of the payloads. `put` creates it if it is missing. */
   containerName: string;
   /**
@@ -21,7 +33,12 @@ export interface AzureBlobPayloadStoreOptions {
    * tries with exponential delays from 4 s up to 120 s.
    */
   retryOptions?: StorageRetryOptions;
-}
+  /**
+   * TLS settings of the client's pipeline, such as a test CA for a loopback HTTPS server. `ca`
+   * replaces Node's bundled root certificates for this client.
+   */
+  tlsOptions?: { ca: string | string[] };
+};
 
 /** Blob metadata key of the payload's SHA-256 (lowercase hex), which `get` checks. */
 export const sha256MetadataKey = 'sha256';
@@ -52,17 +69,7 @@ export class AzureBlobPayloadStore implements PayloadStore {
       );
     }
 
-    let serviceClient: BlobServiceClient;
-    try {
-      serviceClient = BlobServiceClient.fromConnectionString(options.connectionString, { retryOptions: options.retryOptions });
-    } catch (error) {
-      // The SDK's messages name the invalid part without echoing the secret.
-      throw new ConfigurationError(
-        `Invalid storage connection string: ${errorMessageOf(error)}. Copy the connection string ` +
-          "from the storage account's Access keys page, or use Azurite's development connection string.",
-        { cause: error },
-      );
-    }
+    const serviceClient = createBlobServiceClient(options);
     this.#containerClient = serviceClient.getContainerClient(options.containerName);
     const containerUrl = new URL(this.#containerClient.url);
     containerUrl.search = '';
@@ -177,6 +184,34 @@ export class AzureBlobPayloadStore implements PayloadStore {
     return new PermanentError(
       `Payload ${JSON.stringify(name)} in ${this.#containerLocation} is corrupt: ` +
         `${reason}. Restore the blob from a backup or soft-deleted version, or delete it and ask the sender to resend it.`,
+    );
+  }
+}
+
+// The Azure SDK's pipeline options accept `tlsOptions` (it passes them on to
+// @azure/core-rest-pipeline), but StoragePipelineOptions in 12.32.0 does not declare them.
+function createBlobServiceClient(options: AzureBlobPayloadStoreOptions): BlobServiceClient {
+  const pipelineOptions: StoragePipelineOptions & Pick<AzureBlobPayloadStoreOptions, 'tlsOptions'> = {
+    retryOptions: options.retryOptions,
+    tlsOptions: options.tlsOptions,
+  };
+
+  if ('blobServiceUri' in options) {
+    // The SDK sends a bearer token only to an https URL, and rejects each request otherwise.
+    if (!options.blobServiceUri.toLowerCase().startsWith('https://')) {
+      throw new ConfigurationError(`Invalid blob service URI: expected an https URL such as https://<account>.blob.core.windows.net/.`);
+    }
+    return new BlobServiceClient(options.blobServiceUri, options.credential, pipelineOptions);
+  }
+
+  try {
+    return BlobServiceClient.fromConnectionString(options.connectionString, pipelineOptions);
+  } catch (error) {
+    // The SDK's messages name the invalid part without echoing the secret.
+    throw new ConfigurationError(
+      `Invalid storage connection string: ${errorMessageOf(error)}. Copy the connection string ` +
+        "from the storage account's Access keys page, or use Azurite's development connection string.",
+      { cause: error },
     );
   }
 }
