@@ -13,6 +13,8 @@ import './triggers/destinations';
 import './triggers/messages';
 import './triggers/replays';
 import './triggers/bulkReplays';
+import './triggers/health';
+import './triggers/lifecycleEvents';
 import './orchestrators/processMessage';
 import './orchestrators/deliverToDestination';
 import './orchestrators/bulkReplay';

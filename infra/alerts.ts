@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as monitor from '@pulumi/azure-native/monitor';
 import type * as inputTypes from '@pulumi/azure-native/types/input';
+import { deadLetterAlertMessage } from '../lib/events/handleLifecycleEvent';
 import { ingestMessageFunctionName } from '../lib/functionNames';
 
 /** Share of ingest requests in 5 minutes that get a 5xx response, in percent, above which an alert fires. */
@@ -26,11 +27,12 @@ export interface Alerts {
 
 /**
  * KQL over the app's Application Insights tables in the workspace. The dead-letter query
- * matches the warning that the recordDelivery activity logs. The failed-orchestration query
- * matches the Durable Functions host's "'<name> (Orchestrator)' failed" trace.
+ * matches the alert line of the onLifecycleEvent trigger, and also the warning that the
+ * recordDelivery activity logs, so it fires while the Event Grid subscription is off. The
+ * failed-orchestration query matches the Durable Functions host's "'<name> (Orchestrator)' failed" trace.
  */
 export const alertQueries = {
-  deadLetters: 'AppTraces | where Message has "delivery dead-lettered"',
+  deadLetters: `AppTraces | where Message has "${deadLetterAlertMessage}" or Message has "delivery dead-lettered"`,
   failedOrchestrations: `AppTraces | where Message has "(Orchestrator)' failed"`,
   ingestServerErrorRate: [
     `AppRequests | where Name == "${ingestMessageFunctionName}"`,

@@ -1,13 +1,14 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as eventgrid from '@pulumi/azure-native/eventgrid';
+import { lifecycleEventFunctionName } from '../lib/functionNames';
 import { sendDiagnosticsToWorkspace } from './diagnostics';
 
 /**
- * Name of the app's Event Grid trigger function that receives lifecycle events.
- * NOTE: the app registers no Event Grid trigger yet. The subscription is therefore created
- * only when config subscribeEventGridTrigger is true, after a function of this name is published.
+ * Name of the app's Event Grid trigger function that receives lifecycle events. The subscription
+ * is created only when config subscribeEventGridTrigger is true, because Event Grid checks the
+ * function when it creates the subscription, so the app must be published first.
  */
-export const eventGridTriggerFunctionName = 'onLifecycleEvent';
+export const eventGridTriggerFunctionName = lifecycleEventFunctionName;
 
 /** Delivery attempts and event lifetime before Event Grid dead-letters an event. */
 export const eventGridMaxDeliveryAttempts = 30;

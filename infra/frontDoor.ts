@@ -5,11 +5,8 @@ import type * as inputTypes from '@pulumi/azure-native/types/input';
 import { sendDiagnosticsToWorkspace } from './diagnostics';
 
 /**
- * Path of the health endpoint. The local host serves `GET /<routePrefix>/health` with
- * routePrefix "api" from host.json.
- * NOTE: in Azure only a registered HTTP function serves this path, and the app registers none
- * yet. Until it does, every probe fails, and Front Door sends requests to any enabled origin
- * when none is healthy.
+ * Path of the app's anonymous `health` function (triggers/health.ts) with routePrefix "api" from
+ * host.json. It responds 503 when the tracking store or the payload store fails its check.
  */
 export const healthProbePath = '/api/health';
 /** Path of the ingest function behind Front Door, as in triggers/ingest.ts. */

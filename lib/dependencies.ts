@@ -213,6 +213,10 @@ function createLazyEventPublisher(store: SecretStore, log: pino.Logger): EventPu
       const currentKey = store.read(eventGridSettingNames.key);
       if (publisher === undefined || currentKey !== topicKey) {
         topicKey = currentKey;
+        const localTopicKey = readSetting(eventGridSettingNames.localTopicKey);
+        if (localTopicKey !== undefined) {
+          secretScrubber.addSecrets([localTopicKey]);
+        }
         publisher = createEventPublisher(readTopicSetting, log, createLoggingEventPublisher(log));
       }
       await publisher.publish(event);

@@ -14,6 +14,9 @@ export const replayMessageFunctionName = 'replayMessage';
 export const startBulkReplayFunctionName = 'startBulkReplay';
 export const readBulkReplayFunctionName = 'readBulkReplay';
 export const cancelBulkReplayFunctionName = 'cancelBulkReplay';
+export const healthFunctionName = 'health';
+/** The Event Grid trigger of lifecycle events. infra/ subscribes the Event Grid topic to this name. */
+export const lifecycleEventFunctionName = 'onLifecycleEvent';
 
 export const processMessageOrchestrationName = 'processMessage';
 export const deliverToDestinationOrchestrationName = 'deliverToDestination';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { adminFunctionsPathSegments, createAdminInvocationHandler } from './admin/adminInvocation';
 import type { DurableEngine, DurableEngineOptions } from './durable/engine';
-import { createEventGridTopicHandler, eventGridTopicPath, eventGridTopicPathSegments } from './eventGrid/topicEndpoint';
+import { createEventGridTopicHandler, eventGridTopicPath, eventGridTopicPathSegments, exposeTopicKeyToApp } from './eventGrid/topicEndpoint';
 import { FunctionInvoker } from './functionsCore/invoker';
 import { loadApp } from './functionsCore/loadApp';
 import type { FunctionRegistry, HookName } from './functionsCore/registry';
@@ -207,6 +207,7 @@ async function startWithLogger(
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const hostKey = resolveHostKey(dataDir);
   logHostKey(logger, hostKey);
+  exposeTopicKeyToApp(hostKey.value);
 
   const server = new HostHttpServer({
     logger,

@@ -1,13 +1,25 @@
 import crypto from 'node:crypto';
-import { AzureKeyCredential, EventGridPublisherClient, type SendCloudEventInput } from '@azure/eventgrid';
+import { AzureKeyCredential, EventGridPublisherClient, type EventGridPublisherClientOptions, type SendCloudEventInput } from '@azure/eventgrid';
 import type pino from 'pino';
 import { errorMessageOf } from '../errors';
+import { createAzureCredential, type AzureCredential } from '../secrets/azureCredential';
 import type { EventPublisher, LifecycleEvent } from './lifecycleEvent';
 
-/** Endpoint and access key of the Event Grid topic for lifecycle events. `key` is a secret. */
+/**
+ * Endpoint of the Event Grid topic for lifecycle events, with its access key or, when `key` is
+ * absent, with a Microsoft Entra token of the app's identity. `key` is a secret.
+ */
 export interface EventGridTopicSettings {
   endpoint: string;
-  key: string;
+  key?: string;
+  /** Client id of the user-assigned managed identity (`AZURE_CLIENT_ID`) for a topic without `key`. */
+  managedIdentityClientId?: string;
+}
+
+/** Parts of the Event Grid client that tests replace: the token credential, and TLS options such as a test CA. */
+export interface EventGridClientOverrides {
+  credential?: AzureCredential;
+  tlsOptions?: EventGridPublisherClientOptions['tlsOptions'];
 }
 
 /** Retries of one publish after the first try. Publishing runs inside triggers and activities, so it gives up early. */
@@ -39,17 +51,22 @@ export function toCloudEvent(event: LifecycleEvent): SendCloudEventInput<Record<
 }
 
 /**
- * Publishes lifecycle events as CloudEvents to an Event Grid topic with its access key. A failed
- * publish is logged with the event id and the error, never the key, and does not throw, so a
- * step of a message never fails because the topic is down.
+ * Publishes lifecycle events as CloudEvents to an Event Grid topic, with its access key or with a
+ * token of the app's identity (`ManagedIdentityCredential` when `managedIdentityClientId` is set,
+ * otherwise `DefaultAzureCredential`). A failed publish is logged with the event id and the error,
+ * never the key, and hands the event to `fallback`, such as the log publisher. It does not throw
+ * unless `fallback` throws, so a step of a message does not fail because the topic is down.
  */
-export function createEventGridPublisher(settings: EventGridTopicSettings, logger: pino.Logger): EventPublisher {
+export function createEventGridPublisher(settings: EventGridTopicSettings, logger: pino.Logger, fallback?: EventPublisher, overrides: EventGridClientOverrides = {}): EventPublisher {
   const endpoint = new URL(settings.endpoint);
-  const client = new EventGridPublisherClient(settings.endpoint, 'CloudEvent', new AzureKeyCredential(settings.key), {
+  const credential = settings.key !== undefined ? new AzureKeyCredential(settings.key) : (overrides.credential ?? createAzureCredential(settings.managedIdentityClientId));
+  const client = new EventGridPublisherClient(settings.endpoint, 'CloudEvent', credential, {
     allowInsecureConnection: endpoint.protocol === 'http:',
     retryOptions: { maxRetries: maxPublishRetries, retryDelayInMs: retryDelayInMilliseconds, maxRetryDelayInMs: retryDelayInMilliseconds * 4 },
+    ...(overrides.tlsOptions === undefined ? {} : { tlsOptions: overrides.tlsOptions }),
   });
   const topicHost = endpoint.host;
+  const scrub = (text: string): string => (settings.key === undefined ? text : text.split(settings.key).join('[redacted]'));
 
   return {
     publish: async (event) => {
@@ -58,8 +75,8 @@ export function createEventGridPublisher(settings: EventGridTopicSettings, logge
         await client.send([toCloudEvent(event)]);
         logger.debug(logFields, 'lifecycle event published');
       } catch (error) {
-        const message = errorMessageOf(error).split(settings.key).join('[redacted]');
-        logger.warn({ ...logFields, error: message }, 'lifecycle event not published to Event Grid');
+        logger.warn({ ...logFields, error: scrub(errorMessageOf(error)) }, 'lifecycle event not published to Event Grid');
+        await fallback?.publish(event);
       }
     },
   };

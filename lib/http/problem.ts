@@ -28,6 +28,7 @@ export const problemTypes = {
   payloadGone: 'urn:api-data-connector:problem:payload-gone',
   replayNotFound: 'urn:api-data-connector:problem:replay-not-found',
   replayFinished: 'urn:api-data-connector:problem:replay-finished',
+  dependencyUnavailable: 'urn:api-data-connector:problem:dependency-unavailable',
 } as const;
 
 export interface Problem {

@@ -23,6 +23,20 @@ import { InvalidEventsError, parseCloudEvents, parseEventGridRequest, type Topic
 export const eventGridTopicPathSegments = ['runtime', 'webhooks', 'eventgrid', 'topic'];
 export const eventGridTopicPath = `/${eventGridTopicPathSegments.join('/')}`;
 
+/**
+ * Setting that carries the topic's key to the app, so that the app can publish to the topic of
+ * the host it runs on. Its origin is `http://` plus the `WEBSITE_HOSTNAME` setting.
+ */
+export const topicKeySettingName = 'LOCAL_EVENT_GRID_TOPIC_KEY';
+
+/**
+ * Sets `LOCAL_EVENT_GRID_TOPIC_KEY` to the host key in the environment that the app reads,
+ * replacing any value there, because the topic accepts no other key.
+ */
+export function exposeTopicKeyToApp(hostKey: string, env: NodeJS.ProcessEnv = process.env): void {
+  env[topicKeySettingName] = hostKey;
+}
+
 export interface EventGridTopicOptions extends FunctionRunOptions {
   /** The app's Event Grid trigger functions. */
   functions: RegisteredFunction[];

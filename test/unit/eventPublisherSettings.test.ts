@@ -35,10 +35,22 @@ describe('Event Grid topic settings', () => {
     expect(settings).toEqual({ endpoint: 'https://topic.westeurope-1.eventgrid.azure.net/api/events', key: topicKey });
   });
 
-  test('endpoint without key warns and names the missing setting', () => {
+  test('endpoint without key uses the identity', () => {
+    const settings = readEventGridTopicSettings(settingsReader({ EVENT_GRID_TOPIC_ENDPOINT: 'https://topic.example/api/events' }), createMemoryLogger().logger);
+
+    expect(settings).toEqual({ endpoint: 'https://topic.example/api/events' });
+  });
+
+  test('AZURE_CLIENT_ID selects the managed identity', () => {
+    const settings = readEventGridTopicSettings(settingsReader({ EVENT_GRID_TOPIC_ENDPOINT: 'https://topic.example/api/events', AZURE_CLIENT_ID: 'client-1' }), createMemoryLogger().logger);
+
+    expect(settings?.managedIdentityClientId).toBe('client-1');
+  });
+
+  test('http endpoint without key is rejected', () => {
     const { logger, lines } = createMemoryLogger();
 
-    const settings = readEventGridTopicSettings(settingsReader({ EVENT_GRID_TOPIC_ENDPOINT: 'https://topic.example/api/events' }), logger);
+    const settings = readEventGridTopicSettings(settingsReader({ EVENT_GRID_TOPIC_ENDPOINT: 'http://127.0.0.1:7071/runtime/webhooks/eventgrid/topic' }), logger);
 
     expect(settings).toBeUndefined();
     expect(JSON.parse(lines[0]).missingSetting).toBe('EVENT_GRID_TOPIC_KEY');
@@ -69,6 +81,31 @@ describe('Event Grid topic settings', () => {
     );
 
     expect(settings?.endpoint).toBe('http://127.0.0.1:7071/runtime/webhooks/eventgrid/topic');
+  });
+
+  test('local host gives its own topic', () => {
+    const settings = readEventGridTopicSettings(settingsReader({ WEBSITE_HOSTNAME: '127.0.0.1:7071', LOCAL_EVENT_GRID_TOPIC_KEY: topicKey }), createMemoryLogger().logger);
+
+    expect(settings).toEqual({ endpoint: 'http://127.0.0.1:7071/runtime/webhooks/eventgrid/topic', key: topicKey });
+  });
+
+  test('none turns the local topic off', () => {
+    const settings = readEventGridTopicSettings(
+      settingsReader({ EVENT_GRID_TOPIC_ENDPOINT: 'none', WEBSITE_HOSTNAME: '127.0.0.1:7071', LOCAL_EVENT_GRID_TOPIC_KEY: topicKey }),
+      createMemoryLogger().logger,
+    );
+
+    expect(settings).toBeUndefined();
+  });
+
+  test('Core Tools host name alone gives no topic', () => {
+    expect(readEventGridTopicSettings(settingsReader({ WEBSITE_HOSTNAME: 'localhost:7071' }), createMemoryLogger().logger)).toBeUndefined();
+  });
+
+  test('Azure host name gives no local topic', () => {
+    const settings = readEventGridTopicSettings(settingsReader({ WEBSITE_HOSTNAME: 'connector.azurewebsites.net', LOCAL_EVENT_GRID_TOPIC_KEY: topicKey }), createMemoryLogger().logger);
+
+    expect(settings).toBeUndefined();
   });
 
   test('without settings the fallback publishes', () => {
