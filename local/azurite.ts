@@ -14,6 +14,16 @@ export interface AzuriteOptions {
    * blobs live in memory and are gone after `stop()`.
    */
   folderPath?: string;
+  /**
+   * PEM certificate and key files for HTTPS. Azurite reads them once, when it starts. Without
+   * them the service speaks plain HTTP.
+   */
+  https?: { certificatePath: string; keyPath: string };
+  /**
+   * `basic`: accept bearer tokens as well, decoded as JWTs without a signature check (Azurite's
+   * `--oauth basic`, which needs `https`).
+   */
+  oauth?: 'basic';
 }
 
 /** A running Azurite blob service. */
@@ -86,10 +96,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     undefined, // debug log file
     false, // loose mode: not needed by @azure/storage-blob
     true, // skip the API version check
-    '', // certificate
-    '', // certificate key
+    options.https?.certificatePath ?? '', // certificate
+    options.https?.keyPath ?? '', // certificate key
     '', // certificate password
-    undefined, // OAuth level
+    options.oauth, // OAuth level
     false, // disable product-style URLs
     isInMemory,
     // A chunk store of its own, because stopping a server clears its category ("blob") in the
@@ -102,8 +112,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   await server.start();
 
   const blobEndpoint = `${server.getHttpServerAddress()}/${azuriteAccountName}`;
+  const protocol = options.https === undefined ? 'http' : 'https';
   const connectionString =
-    `DefaultEndpointsProtocol=http;AccountName=${azuriteAccountName};` + `AccountKey=${azuriteAccountKey};BlobEndpoint=${blobEndpoint};`;
+    `DefaultEndpointsProtocol=${protocol};AccountName=${azuriteAccountName};` + `AccountKey=${azuriteAccountKey};BlobEndpoint=${blobEndpoint};`;
 
   let stopped: Promise<void> | undefined;
   return {
