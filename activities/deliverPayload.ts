@@ -24,7 +24,7 @@ export async function deliverPayload(
   const connector = requireConnector(dependencies.connectors, input.connectorId);
   const destination = requireDestination(connector, input.destinationId);
   const payload = await readDecodedPayload(dependencies.payloadStore, input.payloadBlobName, input.messageId, connector.inbound.maxDecodedBytes);
-  const message = dependencies.trackingStore.getMessage(input.messageId);
+  const message = await dependencies.trackingStore.getMessage(input.messageId);
 
   await dependencies.secretStore?.ready();
   const startedAt = dependencies.clock();
@@ -48,7 +48,7 @@ export async function deliverPayload(
     },
   );
 
-  dependencies.trackingStore.recordAttempt({
+  await dependencies.trackingStore.recordAttempt({
     messageId: input.messageId,
     destinationId: input.destinationId,
     attemptNumber: input.attemptNumber,

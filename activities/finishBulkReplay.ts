@@ -10,12 +10,12 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
  */
 export async function finishBulkReplay(input: FinishBulkReplayInput, dependencies: Dependencies = getDependencies()): Promise<void> {
   const at = dependencies.clock().toISOString();
-  const finished = dependencies.trackingStore.replays.finishBulkReplay(input.replayId, input.state, at, input.error);
-  const replay = dependencies.trackingStore.replays.getBulkReplay(input.replayId);
+  const finished = await dependencies.trackingStore.replays.finishBulkReplay(input.replayId, input.state, at, input.error);
+  const replay = await dependencies.trackingStore.replays.getBulkReplay(input.replayId);
   const counts = { total: replay?.total ?? null, replayed: replay?.replayed ?? null, failed: replay?.failed ?? null };
   if (finished) {
     const step = input.state === 'completed' ? 'bulkReplayCompleted' : 'bulkReplayFailed';
-    dependencies.trackingStore.appendAudit({ messageId: input.replayId, at, step, detail: { ...counts, error: input.error ?? null } });
+    await dependencies.trackingStore.appendAudit({ messageId: input.replayId, at, step, detail: { ...counts, error: input.error ?? null } });
   }
   const logFields = { bulkReplayId: input.replayId, instanceId: input.replayId, state: input.state, applied: finished, ...counts };
   if (input.state === 'failed') {

@@ -15,7 +15,7 @@ export async function mirrorEntityState(
   dependencies: Dependencies = getDependencies(),
 ): Promise<MirrorResult> {
   const at = dependencies.clock();
-  const result = dependencies.trackingStore.mirrorEntityState({
+  const result = await dependencies.trackingStore.mirrorEntityState({
     connectorId: input.connectorId,
     entityType: input.entity.type,
     entityKey: input.entity.key,
@@ -24,7 +24,7 @@ export async function mirrorEntityState(
     at,
   });
 
-  dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at: at.toISOString(),
     step: 'entityStateMirrored',

@@ -36,8 +36,8 @@ export async function readEntityVersion(
     return {};
   }
 
-  dependencies.trackingStore.setMessageEntity(input.messageId, entity);
-  dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.setMessageEntity(input.messageId, entity);
+  await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at: dependencies.clock().toISOString(),
     step: 'entityRead',

@@ -11,7 +11,7 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
  */
 export async function recordDelivery(input: RecordDeliveryInput, dependencies: Dependencies = getDependencies()): Promise<void> {
   const at = dependencies.clock().toISOString();
-  dependencies.trackingStore.upsertDelivery({
+  await dependencies.trackingStore.upsertDelivery({
     messageId: input.messageId,
     destinationId: input.destinationId,
     payloadBlobName: input.payloadBlobName,
@@ -25,7 +25,7 @@ export async function recordDelivery(input: RecordDeliveryInput, dependencies: D
     return;
   }
 
-  const added = dependencies.trackingStore.appendAudit({
+  const added = await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at,
     step: input.outcome,

@@ -25,8 +25,8 @@ export async function recordMessage(input: ProcessMessageInput, dependencies: De
   const destinations = chooseDestinations(connector, input);
   const at = dependencies.clock().toISOString();
 
-  dependencies.trackingStore.setConfigurationVersion(input.messageId, connector.configurationVersion);
-  const added = dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.setConfigurationVersion(input.messageId, connector.configurationVersion);
+  const added = await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at,
     step: 'received',

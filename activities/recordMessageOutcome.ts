@@ -18,13 +18,13 @@ const eventTypeByOutcome: Partial<Record<RecordMessageOutcomeInput['outcome'], L
  */
 export async function recordMessageOutcome(input: RecordMessageOutcomeInput, dependencies: Dependencies = getDependencies()): Promise<void> {
   const at = dependencies.clock().toISOString();
-  dependencies.trackingStore.setMessageOutcome(input.messageId, input.outcome, input.reason, at);
+  await dependencies.trackingStore.setMessageOutcome(input.messageId, input.outcome, input.reason, at);
 
   let added = true;
   if (input.outcome === 'delivered' || input.outcome === 'filtered') {
-    added = dependencies.trackingStore.appendAudit({ messageId: input.messageId, at, step: 'completed', detail: { outcome: input.outcome } });
+    added = await dependencies.trackingStore.appendAudit({ messageId: input.messageId, at, step: 'completed', detail: { outcome: input.outcome } });
   } else if (input.outcome === 'deadLettered') {
-    added = dependencies.trackingStore.appendAudit({
+    added = await dependencies.trackingStore.appendAudit({
       messageId: input.messageId,
       at,
       step: 'failed',

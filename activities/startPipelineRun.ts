@@ -19,7 +19,7 @@ export const transformStartedStep = 'transformStarted';
  * next attempt starts another one. Both write the same output blob.
  */
 export async function startPipelineRun(input: StartPipelineRunInput, dependencies: Dependencies = getDependencies()): Promise<string> {
-  const recordedRunId = findRecordedRunId(input, dependencies);
+  const recordedRunId = await findRecordedRunId(input, dependencies);
   if (recordedRunId !== undefined) {
     return recordedRunId;
   }
@@ -31,7 +31,7 @@ export async function startPipelineRun(input: StartPipelineRunInput, dependencie
     messageId: input.messageId,
   });
 
-  const added = dependencies.trackingStore.appendAudit({
+  const added = await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at: dependencies.clock().toISOString(),
     step: transformStartedStep,
@@ -39,7 +39,7 @@ export async function startPipelineRun(input: StartPipelineRunInput, dependencie
   });
   if (!added) {
     // Another run of this activity audited its run first, so the message keeps that run.
-    const firstRunId = findRecordedRunId(input, dependencies) ?? runId;
+    const firstRunId = (await findRecordedRunId(input, dependencies)) ?? runId;
     dependencies.logger.warn({ messageId: input.messageId, connectorId: input.connectorId, runId, keptRunId: firstRunId }, 'pipeline run started twice, keeping the first');
     return firstRunId;
   }
@@ -58,8 +58,8 @@ export function requireTransformRunner(dependencies: Dependencies, connectorId: 
   return dependencies.transformRunner;
 }
 
-function findRecordedRunId(input: StartPipelineRunInput, dependencies: Dependencies): string | undefined {
-  const entry = dependencies.trackingStore.listAudit(input.messageId).find((audited) => audited.step === transformStartedStep);
+async function findRecordedRunId(input: StartPipelineRunInput, dependencies: Dependencies): Promise<string | undefined> {
+  const entry = (await dependencies.trackingStore.listAudit(input.messageId)).find((audited) => audited.step === transformStartedStep);
   const runId = entry?.detail.runId;
   return typeof runId === 'string' ? runId : undefined;
 }

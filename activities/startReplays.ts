@@ -16,14 +16,14 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
  */
 export async function startReplays(input: StartReplaysInput, starter: OrchestrationStarter, dependencies: Dependencies = getDependencies()): Promise<StartReplaysOutput> {
   const replays = dependencies.trackingStore.replays;
-  const replay = replays.getBulkReplay(input.replayId);
+  const replay = await replays.getBulkReplay(input.replayId);
   if (replay === undefined) {
     throw new Error(`Bulk replay ${input.replayId} is not in the tracking store, so its page cannot be replayed.`);
   }
 
   const output: StartReplaysOutput = { replayed: 0, failed: 0 };
   for (const position of input.positions) {
-    if (replays.getItem(input.replayId, position.messageId) !== undefined) {
+    if ((await replays.getItem(input.replayId, position.messageId)) !== undefined) {
       continue;
     }
     const result = await startReplay(
@@ -40,10 +40,10 @@ export async function startReplays(input: StartReplaysInput, starter: Orchestrat
     );
     const at = dependencies.clock().toISOString();
     if (result.outcome === 'started') {
-      replays.recordItem(input.replayId, { originalMessageId: position.messageId, newMessageId: result.messageId, at });
+      await replays.recordItem(input.replayId, { originalMessageId: position.messageId, newMessageId: result.messageId, at });
       output.replayed += 1;
     } else {
-      replays.recordItem(input.replayId, { originalMessageId: position.messageId, error: result.detail, at });
+      await replays.recordItem(input.replayId, { originalMessageId: position.messageId, error: result.detail, at });
       dependencies.logger.info({ bulkReplayId: input.replayId, messageId: position.messageId, refusal: result.refusal }, 'message of bulk replay not replayed');
       output.failed += 1;
     }
@@ -51,7 +51,7 @@ export async function startReplays(input: StartReplaysInput, starter: Orchestrat
 
   const last = input.positions[input.positions.length - 1];
   if (last !== undefined) {
-    replays.advancePosition(input.replayId, last, dependencies.clock().toISOString());
+    await replays.advancePosition(input.replayId, last, dependencies.clock().toISOString());
   }
   return output;
 }

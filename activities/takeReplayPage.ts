@@ -11,7 +11,7 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
  */
 export async function takeReplayPage(input: TakeReplayPageInput, dependencies: Dependencies = getDependencies()): Promise<ReplayPage> {
   const replays = dependencies.trackingStore.replays;
-  const replay = replays.getBulkReplay(input.replayId);
+  const replay = await replays.getBulkReplay(input.replayId);
   if (replay === undefined) {
     throw new Error(`Bulk replay ${input.replayId} is not in the tracking store, so the bulkReplay orchestration has nothing to replay.`);
   }
@@ -19,7 +19,7 @@ export async function takeReplayPage(input: TakeReplayPageInput, dependencies: D
     dependencies.logger.info({ bulkReplayId: input.replayId, instanceId: input.replayId, state: replay.state }, 'bulk replay stopped before its next page');
     return { state: replay.state, positions: [] };
   }
-  return { state: replay.state, positions: replays.takeNextPage(input.replayId, input.limit) };
+  return { state: replay.state, positions: await replays.takeNextPage(input.replayId, input.limit) };
 }
 
 df.app.activity(takeReplayPageActivityName, {

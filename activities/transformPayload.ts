@@ -40,13 +40,13 @@ export async function transformPayload(input: TransformPayloadInput, dependencie
 
   const destinations =
     input.replay !== undefined && !input.replay.retransform
-      ? findOriginalPayloads(input, input.replay.originalMessageId, dependencies)
+      ? await findOriginalPayloads(input, input.replay.originalMessageId, dependencies)
       : await preparePayloads(connector, input, dependencies);
 
   const at = dependencies.clock().toISOString();
   for (const destination of destinations) {
     if (destination.kind === 'deliver') {
-      dependencies.trackingStore.upsertDelivery({
+      await dependencies.trackingStore.upsertDelivery({
         messageId: input.messageId,
         destinationId: destination.destinationId,
         payloadBlobName: destination.payloadBlobName,
@@ -56,7 +56,7 @@ export async function transformPayload(input: TransformPayloadInput, dependencie
       });
     }
   }
-  dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at,
     step: 'transformed',
@@ -66,8 +66,8 @@ export async function transformPayload(input: TransformPayloadInput, dependencie
 }
 
 /** Returns, per destination, the payload that the original message delivered, or a failure naming what is missing. */
-function findOriginalPayloads(input: TransformPayloadInput, originalMessageId: string, dependencies: Dependencies): DestinationPayload[] {
-  const originalDeliveries = dependencies.trackingStore.listDeliveries(originalMessageId);
+async function findOriginalPayloads(input: TransformPayloadInput, originalMessageId: string, dependencies: Dependencies): Promise<DestinationPayload[]> {
+  const originalDeliveries = await dependencies.trackingStore.listDeliveries(originalMessageId);
   return input.destinationIds.map((destinationId): DestinationPayload => {
     const payloadBlobName = originalDeliveries.find((delivery) => delivery.destinationId === destinationId)?.payloadBlobName;
     if (payloadBlobName === undefined) {

@@ -12,14 +12,14 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
  * `redact` pointers, such as an entity key or a quoted field in an error, are replaced.
  */
 export async function writeAudit(input: WriteAuditInput, dependencies: Dependencies = getDependencies()): Promise<void> {
-  const message = dependencies.trackingStore.getMessage(input.messageId);
+  const message = await dependencies.trackingStore.getMessage(input.messageId);
   const connector = message === undefined ? undefined : dependencies.connectors.byId.get(message.connectorId);
   const scrubber =
     message === undefined || connector === undefined
       ? undefined
       : await createMessageScrubber(connector, message.rawBlobName, input.messageId, dependencies);
 
-  dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.appendAudit({
     messageId: input.messageId,
     at: dependencies.clock().toISOString(),
     step: input.step,

@@ -15,13 +15,15 @@ import { createPayloadStore } from './payloadStore/createPayloadStore';
 import { listSecretValues, SecretScrubber } from './redaction/secretScrubber';
 import type { PayloadStore } from './payloadStore/PayloadStore';
 import { QuarantineStore } from './quarantine/quarantineStore';
+import type { QuarantineStorePort } from './quarantine/QuarantineStorePort';
 import { createSecretStore } from './secrets/createSecretStore';
 import { KeyVaultSecretStore } from './secrets/keyVaultSecretStore';
 import { listConnectorSecretRefs } from './secrets/listSecretRefs';
 import { createScrubbedSecretsUpdater } from './secrets/scrubbedSecretsUpdater';
 import type { SecretStore } from './secrets/secretStore';
 import { readSetting, readSettings, type Settings } from './settings';
-import { openTrackingStore, type TrackingStore } from './tracking/trackingStore';
+import { openTrackingStore } from './tracking/trackingStore';
+import type { TrackingStorePort } from './tracking/TrackingStorePort';
 import { createTransformRunner } from './transform/dataFactory/createTransformRunner';
 import { checkDataFactorySettings, dataFactorySettingNames, readDataFactorySettings } from './transform/dataFactory/dataFactorySettings';
 import type { TransformRunner } from './transform/dataFactory/TransformRunner';
@@ -34,9 +36,9 @@ export interface Dependencies {
   settings: Settings;
   connectors: Connectors;
   payloadStore: PayloadStore;
-  trackingStore: TrackingStore;
+  trackingStore: TrackingStorePort;
   /** Shares the tracking store's database connection. */
-  quarantineStore: QuarantineStore;
+  quarantineStore: QuarantineStorePort;
   clock: () => Date;
   /** Connection pools, OAuth tokens and limits of the destinations, shared by delivery attempts. */
   outbound: OutboundClient;

@@ -33,14 +33,14 @@ export async function startBulkReplay(request: HttpRequest, starter: Orchestrati
   const { body } = parsed;
   const replays = dependencies.trackingStore.replays;
   if (body.dryRun) {
-    const preview = replays.previewMatching(body.filter, dryRunSampleSize);
+    const preview = await replays.previewMatching(body.filter, dryRunSampleSize);
     return jsonResponse(200, { dryRun: true, total: preview.total, messageIds: preview.messageIds });
   }
 
   const operator = readOperator(request);
   const replayId = createBulkReplayId();
   const createdAt = dependencies.clock().toISOString();
-  const replay = replays.createBulkReplay({
+  const replay = await replays.createBulkReplay({
     replayId,
     filter: body.filter,
     reason: body.reason,
@@ -50,7 +50,7 @@ export async function startBulkReplay(request: HttpRequest, starter: Orchestrati
     requestsPerSecond: body.requestsPerSecond,
     createdAt,
   });
-  dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.appendAudit({
     messageId: replayId,
     at: createdAt,
     step: 'bulkReplayStarted',
@@ -62,7 +62,7 @@ export async function startBulkReplay(request: HttpRequest, starter: Orchestrati
     const input: BulkReplayInput = { replayId, requestsPerSecond: body.requestsPerSecond };
     await starter.startNew(bulkReplayOrchestrationName, { instanceId: replayId, input });
   } catch (error) {
-    replays.finishBulkReplay(replayId, 'failed', dependencies.clock().toISOString(), 'the bulkReplay orchestration could not be started');
+    await replays.finishBulkReplay(replayId, 'failed', dependencies.clock().toISOString(), 'the bulkReplay orchestration could not be started');
     dependencies.logger.error({ ...logFields, error: errorMessageOf(error) }, 'bulk replay could not be started');
     return problemResponse(
       { type: problemTypes.temporarilyUnavailable, title: 'Temporarily unavailable', status: 503, detail: 'The bulk replay could not be started. Send the request again later.' },
@@ -75,12 +75,12 @@ export async function startBulkReplay(request: HttpRequest, starter: Orchestrati
 
 /** Returns the state, counts, new message ids (at most 100), failures and audit trail of a bulk replay. */
 export async function readBulkReplay(replayId: string, dependencies: Dependencies = getDependencies()): Promise<HttpResponseInit> {
-  const replay = findBulkReplay(replayId, dependencies);
+  const replay = await findBulkReplay(replayId, dependencies);
   if (replay === undefined) {
     return replayNotFound(replayId);
   }
-  const replayedItems = dependencies.trackingStore.replays.listItems(replayId, true, maxListedReplayItems);
-  const failedItems = dependencies.trackingStore.replays.listItems(replayId, false, maxListedReplayItems);
+  const replayedItems = await dependencies.trackingStore.replays.listItems(replayId, true, maxListedReplayItems);
+  const failedItems = await dependencies.trackingStore.replays.listItems(replayId, false, maxListedReplayItems);
   const body = {
     replayId: replay.replayId,
     state: replay.state,
@@ -101,7 +101,7 @@ export async function readBulkReplay(replayId: string, dependencies: Dependencie
     cancelReason: replay.cancelReason ?? null,
     cancelledBy: replay.cancelledBy ?? null,
     error: replay.error ?? null,
-    audit: dependencies.trackingStore.listAudit(replayId).map(({ at, step, detail }) => ({ at, step, detail })),
+    audit: (await dependencies.trackingStore.listAudit(replayId)).map(({ at, step, detail }) => ({ at, step, detail })),
   };
   return jsonResponse(200, body);
 }
@@ -112,15 +112,15 @@ export async function cancelBulkReplay(request: HttpRequest, replayId: string, d
   if (parsed.rejection !== undefined) {
     return parsed.rejection;
   }
-  const replay = findBulkReplay(replayId, dependencies);
+  const replay = await findBulkReplay(replayId, dependencies);
   if (replay === undefined) {
     return replayNotFound(replayId);
   }
 
   const operator = readOperator(request);
   const at = dependencies.clock().toISOString();
-  if (!dependencies.trackingStore.replays.cancelBulkReplay(replayId, parsed.body.reason, operator, at)) {
-    const current = dependencies.trackingStore.replays.getBulkReplay(replayId) ?? replay;
+  if (!(await dependencies.trackingStore.replays.cancelBulkReplay(replayId, parsed.body.reason, operator, at))) {
+    const current = (await dependencies.trackingStore.replays.getBulkReplay(replayId)) ?? replay;
     return problemResponse({
       type: problemTypes.replayFinished,
       title: 'Bulk replay finished',
@@ -129,14 +129,14 @@ export async function cancelBulkReplay(request: HttpRequest, replayId: string, d
       extensions: { state: current.state },
     });
   }
-  dependencies.trackingStore.appendAudit({ messageId: replayId, at, step: 'bulkReplayCancelled', detail: { operator, reason: parsed.body.reason } });
+  await dependencies.trackingStore.appendAudit({ messageId: replayId, at, step: 'bulkReplayCancelled', detail: { operator, reason: parsed.body.reason } });
   dependencies.logger.info({ bulkReplayId: replayId, instanceId: replayId, operator }, 'bulk replay cancelled');
-  const cancelled = dependencies.trackingStore.replays.getBulkReplay(replayId);
+  const cancelled = await dependencies.trackingStore.replays.getBulkReplay(replayId);
   return jsonResponse(200, { replayId, state: 'cancelled', replayed: cancelled?.replayed ?? 0, failed: cancelled?.failed ?? 0 });
 }
 
-function findBulkReplay(replayId: string, dependencies: Dependencies): BulkReplayRecord | undefined {
-  return isBulkReplayId(replayId) ? dependencies.trackingStore.replays.getBulkReplay(replayId) : undefined;
+async function findBulkReplay(replayId: string, dependencies: Dependencies): Promise<BulkReplayRecord | undefined> {
+  return isBulkReplayId(replayId) ? await dependencies.trackingStore.replays.getBulkReplay(replayId) : undefined;
 }
 
 function replayNotFound(replayId: string): HttpResponseInit {

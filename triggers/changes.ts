@@ -23,7 +23,7 @@ export async function listChanges(request: HttpRequest, dependencies: Dependenci
     return invalidParameter('limit', request.query.get('limit'), `an integer from 1 to ${maxChangesLimit}`);
   }
 
-  const page = dependencies.trackingStore.listChanges(since, limit);
+  const page = await dependencies.trackingStore.listChanges(since, limit);
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(page) };
 }
 

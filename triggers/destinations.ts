@@ -70,7 +70,7 @@ export async function enableDestination(
   const enable: EnableDestinationInput = { operator, reason, at };
   await client.signalEntity(new df.EntityId(destinationCircuitEntityName, createCircuitEntityKey(connectorId, destinationId)), enableDestinationOperationName, enable);
 
-  dependencies.trackingStore.appendAudit({
+  await dependencies.trackingStore.appendAudit({
     messageId: destinationAuditId(connectorId, destinationId),
     at,
     step: 'destinationEnabled',
@@ -85,8 +85,8 @@ export async function enableDestination(
 const maxListedOperatorActions = 20;
 
 /** Returns the newest audited operator actions on a destination, such as enables, oldest first. */
-function listOperatorActions(connectorId: string, destinationId: string, dependencies: Dependencies): Array<Record<string, unknown>> {
-  const audit = dependencies.trackingStore.listAudit(destinationAuditId(connectorId, destinationId));
+async function listOperatorActions(connectorId: string, destinationId: string, dependencies: Dependencies): Promise<Array<Record<string, unknown>>> {
+  const audit = await dependencies.trackingStore.listAudit(destinationAuditId(connectorId, destinationId));
   return audit.slice(-maxListedOperatorActions).map(({ at, step, detail }) => ({ at, step, operator: detail.operator ?? null, reason: detail.reason ?? null }));
 }
 
@@ -112,7 +112,7 @@ export async function listDestinations(client: CircuitClient, dependencies: Depe
         disabledAt: circuit.disabled?.at ?? null,
         disabledByMessageId: circuit.disabled?.messageId ?? null,
         lastEnabled: circuit.lastEnabled ?? null,
-        operatorActions: listOperatorActions(connector.id, destination.id, dependencies),
+        operatorActions: await listOperatorActions(connector.id, destination.id, dependencies),
       });
     }
   }

@@ -41,7 +41,7 @@ async function withTimeout(check: () => Promise<unknown>, timeoutInMilliseconds:
  */
 export async function findFailingDependencies(dependencies: Dependencies, timeoutInMilliseconds = healthCheckTimeoutInMilliseconds): Promise<HealthDependency[]> {
   const checks: Record<HealthDependency, () => Promise<unknown>> = {
-    trackingStore: async () => dependencies.trackingStore.db.prepare('SELECT 1').get(),
+    trackingStore: () => dependencies.trackingStore.ping(),
     payloadStore: () => dependencies.payloadStore.exists(healthProbePayloadName),
   };
   const results = await Promise.all(

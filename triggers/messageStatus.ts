@@ -43,7 +43,7 @@ export async function readMessageStatus(
   reader: OrchestrationStatusReader,
   dependencies: Dependencies = getDependencies(),
 ): Promise<HttpResponseInit> {
-  const message = isMessageId(messageId) ? dependencies.trackingStore.getMessage(messageId) : undefined;
+  const message = isMessageId(messageId) ? await dependencies.trackingStore.getMessage(messageId) : undefined;
   if (message === undefined) {
     return problemResponse({
       type: problemTypes.messageNotFound,
@@ -54,7 +54,7 @@ export async function readMessageStatus(
   }
 
   const orchestration = await readOrchestration(reader, messageId, dependencies);
-  const audit = dependencies.trackingStore.listAudit(messageId);
+  const audit = await dependencies.trackingStore.listAudit(messageId);
   const derivedOutcome = orchestration.runtimeStatus === undefined ? outcomeFromAudit(audit.map((entry) => entry.step)) : outcomeOf(orchestration);
   const outcome: MessageOutcome = message.outcome ?? derivedOutcome;
   const body = {
@@ -77,13 +77,13 @@ export async function readMessageStatus(
     entityKey: message.entity?.key ?? null,
     entityVersion: message.entity?.version ?? null,
     destinations: describeDestinations(
-      dependencies.trackingStore.listDeliveries(messageId),
-      dependencies.trackingStore.listAttempts(messageId),
+      await dependencies.trackingStore.listDeliveries(messageId),
+      await dependencies.trackingStore.listAttempts(messageId),
       configuredDestinationIds(dependencies, message.connectorId),
       outcome,
     ),
     replayOf: message.replayOf ?? null,
-    replays: dependencies.trackingStore.listReplaysOf(messageId),
+    replays: await dependencies.trackingStore.listReplaysOf(messageId),
     audit: audit.map(({ at, step, key, detail }) => ({ at, step, key, detail })),
   };
 

@@ -19,7 +19,7 @@ export async function listMessages(request: HttpRequest, dependencies: Dependenc
     return parsed.rejection;
   }
 
-  const page = dependencies.trackingStore.listMessages(parsed.query);
+  const page = await dependencies.trackingStore.listMessages(parsed.query);
   const body = {
     messages: page.messages.map((message) => toSummary(message, dependencies)),
     continuationToken: page.continuationToken ?? null,

@@ -29,17 +29,17 @@ export async function listQuarantine(request: HttpRequest, dependencies: Depende
   }
 
   const connectorId = request.query.get('connectorId') ?? undefined;
-  const payloads = dependencies.quarantineStore.list({ connectorId: connectorId === '' ? undefined : connectorId, top });
+  const payloads = await dependencies.quarantineStore.list({ connectorId: connectorId === '' ? undefined : connectorId, top });
   return jsonResponse(200, { payloads: payloads.map(toSummary) });
 }
 
 /** Returns one quarantined payload with its reason, its schema errors and its audit trail. */
 export async function readQuarantined(quarantineId: string, dependencies: Dependencies = getDependencies()): Promise<HttpResponseInit> {
-  const entry = findQuarantined(quarantineId, dependencies);
+  const entry = await findQuarantined(quarantineId, dependencies);
   if (entry === undefined) {
     return quarantineNotFound(quarantineId);
   }
-  const audit = dependencies.trackingStore.listAudit(quarantineId).map(({ at, step, detail }) => ({ at, step, detail }));
+  const audit = (await dependencies.trackingStore.listAudit(quarantineId)).map(({ at, step, detail }) => ({ at, step, detail }));
   return jsonResponse(200, { ...toSummary(entry), errors: entry.errors, audit });
 }
 
@@ -58,7 +58,7 @@ export async function releaseQuarantined(
   dependencies: Dependencies = getDependencies(),
 ): Promise<HttpResponseInit> {
   const { logger, trackingStore, quarantineStore } = dependencies;
-  const entry = findQuarantined(quarantineId, dependencies);
+  const entry = await findQuarantined(quarantineId, dependencies);
   if (entry === undefined) {
     return quarantineNotFound(quarantineId);
   }
@@ -107,22 +107,22 @@ export async function releaseQuarantined(
   }
 
   const releasedAt = dependencies.clock();
-  const marked = quarantineStore.markReleased(quarantineId, admission.messageId, releasedAt);
-  trackingStore.appendAudit({
+  const marked = await quarantineStore.markReleased(quarantineId, admission.messageId, releasedAt);
+  await trackingStore.appendAudit({
     messageId: quarantineId,
     at: releasedAt.toISOString(),
     step: 'released',
     detail: { messageId: admission.messageId, duplicate: admission.outcome === 'duplicate' },
   });
   if (admission.outcome === 'accepted') {
-    trackingStore.appendAudit({ messageId: admission.messageId, at: releasedAt.toISOString(), step: 'releasedFromQuarantine', detail: { quarantineId } });
+    await trackingStore.appendAudit({ messageId: admission.messageId, at: releasedAt.toISOString(), step: 'releasedFromQuarantine', detail: { quarantineId } });
   }
   logger.info({ ...logFields, messageId: admission.messageId, instanceId: admission.messageId, marked }, 'quarantined payload released');
   return admission.response;
 }
 
-function findQuarantined(quarantineId: string, dependencies: Dependencies): QuarantinedPayload | undefined {
-  return isQuarantineId(quarantineId) ? dependencies.quarantineStore.get(quarantineId) : undefined;
+async function findQuarantined(quarantineId: string, dependencies: Dependencies): Promise<QuarantinedPayload | undefined> {
+  return isQuarantineId(quarantineId) ? await dependencies.quarantineStore.get(quarantineId) : undefined;
 }
 
 function toSummary(entry: QuarantinedPayload): Record<string, unknown> {

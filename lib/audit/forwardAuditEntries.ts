@@ -1,6 +1,6 @@
 import type pino from 'pino';
 import { errorMessageOf } from '../errors';
-import type { TrackingStore } from '../tracking/trackingStore';
+import type { TrackingStorePort } from '../tracking/TrackingStorePort';
 import type { NewAuditEntry } from '../tracking/types';
 import type { AuditRecord, AuditSink } from './auditSink';
 
@@ -10,10 +10,10 @@ import type { AuditRecord, AuditSink } from './auditSink';
  * through the tracking store's `scrubAuditText` first, as the stored entry does, and a sink
  * error is logged, never thrown, so the step that writes the entry never fails because of it.
  */
-export function forwardAuditEntries(trackingStore: TrackingStore, sink: AuditSink, logger: pino.Logger): void {
+export function forwardAuditEntries(trackingStore: TrackingStorePort, sink: AuditSink, logger: pino.Logger): void {
   const appendAudit = trackingStore.appendAudit.bind(trackingStore);
-  trackingStore.appendAudit = (entry) => {
-    const added = appendAudit(entry);
+  trackingStore.appendAudit = async (entry) => {
+    const added = await appendAudit(entry);
     if (added) {
       try {
         sink.add(toAuditRecord(entry, (text) => trackingStore.scrubAuditText(text)));

@@ -104,13 +104,13 @@ export async function acceptMessage(
       await starter.startNew(processMessageOrchestrationName, { instanceId: messageId, input });
     }
   } catch (error) {
-    trackingStore.releaseClaim(messageId, claimToken);
+    await trackingStore.releaseClaim(messageId, claimToken);
     logger.error({ ...logFields, error: errorMessageOf(error) }, 'storing or starting the message failed, claim released');
     const response = temporarilyUnavailable('The message could not be stored or scheduled. Send it again later.');
     return { outcome: 'unavailable', messageId, response };
   }
 
-  const accepted = trackingStore.markAccepted(messageId, claimToken, {
+  const accepted = await trackingStore.markAccepted(messageId, claimToken, {
     rawBlobName,
     sizeInBytes: input.sizeInBytes,
     sha256: input.sha256,
@@ -133,14 +133,14 @@ let lastDedupSweepAtInMilliseconds = 0;
  * Deletes the tracking records of messages older than the dedup window, at most once a
  * minute, so that a dedup key seen before the window makes a new message.
  */
-function sweepExpiredMessages(dependencies: Dependencies): void {
+async function sweepExpiredMessages(dependencies: Dependencies): Promise<void> {
   const now = dependencies.clock().getTime();
   if (now - lastDedupSweepAtInMilliseconds < dedupSweepIntervalInMilliseconds) {
     return;
   }
   lastDedupSweepAtInMilliseconds = now;
   const windowInMilliseconds = dependencies.settings.dedupWindowInDays * 24 * 60 * 60 * 1000;
-  const deleted = dependencies.trackingStore.deleteMessagesOlderThan(new Date(now - windowInMilliseconds));
+  const deleted = await dependencies.trackingStore.deleteMessagesOlderThan(new Date(now - windowInMilliseconds));
   if (deleted > 0) {
     dependencies.logger.info({ deleted, dedupWindowInDays: dependencies.settings.dedupWindowInDays }, 'messages older than the dedup window deleted');
   }
@@ -167,11 +167,11 @@ async function claimOrWaitForDuplicate(
     takeOverReceivingAfterInMilliseconds: receivingClaimTakeOverAfterInMilliseconds,
   };
 
-  sweepExpiredMessages(dependencies);
-  let claim = dependencies.trackingStore.claimMessage({ ...claimRequest, now: dependencies.clock() });
+  await sweepExpiredMessages(dependencies);
+  let claim = await dependencies.trackingStore.claimMessage({ ...claimRequest, now: dependencies.clock() });
   for (let poll = 0; poll < maxPolls && claim.status === 'exists' && claim.message.claimState === 'receiving'; poll++) {
     await new Promise((resolve) => setTimeout(resolve, duplicatePollIntervalInMilliseconds));
-    claim = dependencies.trackingStore.claimMessage({ ...claimRequest, now: dependencies.clock() });
+    claim = await dependencies.trackingStore.claimMessage({ ...claimRequest, now: dependencies.clock() });
   }
   return claim;
 }

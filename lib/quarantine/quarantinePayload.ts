@@ -25,11 +25,11 @@ export async function quarantinePayload(
   const receivedAt = dependencies.clock().toISOString();
   const reason = describeSchemaErrors(errors);
 
-  const repeated = quarantineStore.get(quarantineId) !== undefined;
+  const repeated = (await quarantineStore.get(quarantineId)) !== undefined;
   if (!repeated) {
     // Bytes first, so that a row never names a payload that is missing from the store.
     await payloadStore.put(payloadBlobName, payload.bytes, { contentType: payload.contentType, contentEncoding: payload.contentEncoding });
-    quarantineStore.insert({
+    await quarantineStore.insert({
       quarantineId,
       connectorId: connector.id,
       receivedAt,
@@ -43,7 +43,7 @@ export async function quarantinePayload(
     });
   }
 
-  trackingStore.appendAudit({
+  await trackingStore.appendAudit({
     messageId: quarantineId,
     at: receivedAt,
     step: 'rejected',

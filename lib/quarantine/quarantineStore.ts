@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SchemaError } from '../config/payloadSchema';
+import type { QuarantineStorePort } from './QuarantineStorePort';
 import type { NewQuarantinedPayload, QuarantinedPayload, QuarantineState } from './types';
 
 interface QuarantineRow {
@@ -29,14 +30,14 @@ export interface QuarantineQuery {
  * The `quarantine` table of the tracking database. The TrackingStore opens that database and
  * creates the table, and this class shares its connection.
  */
-export class QuarantineStore {
+export class QuarantineStore implements QuarantineStorePort {
   constructor(private readonly db: Database.Database) {}
 
   /**
    * Inserts a quarantined payload unless one with the same id exists. Returns true when it
    * was inserted, and false for a repeat of a payload that is already quarantined or released.
    */
-  insert(payload: NewQuarantinedPayload): boolean {
+  async insert(payload: NewQuarantinedPayload): Promise<boolean> {
     const result = this.db
       .prepare(
         `INSERT OR IGNORE INTO quarantine
@@ -60,13 +61,13 @@ export class QuarantineStore {
     return result.changes === 1;
   }
 
-  get(quarantineId: string): QuarantinedPayload | undefined {
+  async get(quarantineId: string): Promise<QuarantinedPayload | undefined> {
     const row = this.db.prepare(`SELECT * FROM quarantine WHERE quarantine_id = ?`).get(quarantineId) as QuarantineRow | undefined;
     return row === undefined ? undefined : toQuarantinedPayload(row);
   }
 
   /** Returns up to `query.top` entries, of one connector when `query.connectorId` is set, newest first. */
-  list(query: QuarantineQuery): QuarantinedPayload[] {
+  async list(query: QuarantineQuery): Promise<QuarantinedPayload[]> {
     const rows =
       query.connectorId === undefined
         ? this.db.prepare(`SELECT * FROM quarantine ORDER BY received_at DESC, quarantine_id LIMIT ?`).all(query.top)
@@ -80,7 +81,7 @@ export class QuarantineStore {
    * Marks a quarantined payload released as `messageId`. Returns false when it is unknown or
    * was already released, for example by a concurrent release request.
    */
-  markReleased(quarantineId: string, messageId: string, releasedAt: Date): boolean {
+  async markReleased(quarantineId: string, messageId: string, releasedAt: Date): Promise<boolean> {
     const result = this.db
       .prepare(`UPDATE quarantine SET state = 'released', released_at = ?, message_id = ? WHERE quarantine_id = ? AND state = 'quarantined'`)
       .run(releasedAt.toISOString(), messageId, quarantineId);

@@ -42,7 +42,7 @@ const finishedRuntimeStatuses = ['Completed', 'Failed', 'Terminated', 'Canceled'
  */
 export async function startReplay(request: ReplayRequest, starter: OrchestrationStarter, dependencies: Dependencies): Promise<ReplayResult> {
   const { trackingStore, logger } = dependencies;
-  const original = trackingStore.getMessage(request.originalMessageId);
+  const original = await trackingStore.getMessage(request.originalMessageId);
   if (original === undefined) {
     return { outcome: 'refused', ...notFound(request.originalMessageId) };
   }
@@ -55,21 +55,21 @@ export async function startReplay(request: ReplayRequest, starter: Orchestration
     request.bulkReplayId === undefined
       ? createMessageId(original.connectorId, undefined)
       : createBulkReplayMessageId(original.connectorId, request.bulkReplayId, original.messageId);
-  const claim = trackingStore.claimReplayMessage(original, { messageId, claimToken: crypto.randomUUID(), now: dependencies.clock() });
+  const claim = await trackingStore.claimReplayMessage(original, { messageId, claimToken: crypto.randomUUID(), now: dependencies.clock() });
   const replayMessage = claim.message;
   const logFields = { connectorId: original.connectorId, messageId, instanceId: messageId, originalMessageId: original.messageId, bulkReplayId: request.bulkReplayId };
 
   const alreadyStarted = !claim.inserted && (await readRuntimeStatus(starter, messageId)) !== undefined;
   if (!alreadyStarted) {
     try {
-      await starter.startNew(processMessageOrchestrationName, { instanceId: messageId, input: toProcessMessageInput(replayMessage, request, findRootMessageId(original, dependencies)) });
+      await starter.startNew(processMessageOrchestrationName, { instanceId: messageId, input: toProcessMessageInput(replayMessage, request, await findRootMessageId(original, dependencies)) });
     } catch (error) {
-      trackingStore.releaseClaim(messageId, replayMessage.claimToken);
+      await trackingStore.releaseClaim(messageId, replayMessage.claimToken);
       logger.error({ ...logFields, error: errorMessageOf(error) }, 'starting the replay failed, claim released');
       throw error;
     }
   }
-  trackingStore.markAccepted(messageId, replayMessage.claimToken, {
+  await trackingStore.markAccepted(messageId, replayMessage.claimToken, {
     rawBlobName: replayMessage.rawBlobName ?? '',
     sizeInBytes: replayMessage.sizeInBytes ?? 0,
     sha256: replayMessage.sha256 ?? '',
@@ -78,7 +78,7 @@ export async function startReplay(request: ReplayRequest, starter: Orchestration
     forwardedHeaders: replayMessage.forwardedHeaders,
   });
 
-  auditReplay(original, messageId, request, dependencies);
+  await auditReplay(original, messageId, request, dependencies);
   await dependencies.eventPublisher.publish({
     type: 'message.replayed',
     messageId: original.messageId,
@@ -157,10 +157,10 @@ const maxReplayChainLength = 1000;
  * Returns the id of the message the partner sent, following `replayOf` back from `original`. When
  * a message of the chain has expired, the chain ends at its id.
  */
-function findRootMessageId(original: MessageRecord, dependencies: Dependencies): string {
+async function findRootMessageId(original: MessageRecord, dependencies: Dependencies): Promise<string> {
   let message = original;
   for (let step = 0; step < maxReplayChainLength && message.replayOf !== undefined; step++) {
-    const earlier = dependencies.trackingStore.getMessage(message.replayOf);
+    const earlier = await dependencies.trackingStore.getMessage(message.replayOf);
     if (earlier === undefined) {
       return message.replayOf;
     }
@@ -197,7 +197,7 @@ function toProcessMessageInput(replayMessage: MessageRecord, request: ReplayRequ
 }
 
 /** Audits the replay on both messages. Entries that exist already are kept, so a repeated call adds nothing. */
-function auditReplay(original: MessageRecord, messageId: string, request: ReplayRequest, dependencies: Dependencies): void {
+async function auditReplay(original: MessageRecord, messageId: string, request: ReplayRequest, dependencies: Dependencies): Promise<void> {
   const at = dependencies.clock().toISOString();
   const common = {
     operator: request.operator,
@@ -206,8 +206,8 @@ function auditReplay(original: MessageRecord, messageId: string, request: Replay
     retransform: request.retransform,
     bulkReplayId: request.bulkReplayId ?? null,
   };
-  dependencies.trackingStore.appendAudit({ messageId: original.messageId, at, step: 'replayed', key: messageId, detail: { messageId, ...common } });
-  dependencies.trackingStore.appendAudit({ messageId, at, step: 'replayRequested', detail: { originalMessageId: original.messageId, ...common } });
+  await dependencies.trackingStore.appendAudit({ messageId: original.messageId, at, step: 'replayed', key: messageId, detail: { messageId, ...common } });
+  await dependencies.trackingStore.appendAudit({ messageId, at, step: 'replayRequested', detail: { originalMessageId: original.messageId, ...common } });
 }
 
 /** Returns the runtime status of an instance, or undefined when the instance does not exist. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { buildMessageFilterSql, type FilterSql, type MessageFilter, type MessagePosition } from './messageFilter';
+import type { ReplayStorePort } from './ReplayStorePort';
 
 export type BulkReplayState = 'running' | 'completed' | 'cancelled' | 'failed';
 
@@ -89,11 +90,11 @@ interface PositionRow {
  * NOTE: rows of `replays` and `replay_items` are never deleted. The sweep of messages older
  * than the dedup window leaves them, so they grow with every bulk replay.
  */
-export class ReplayStore {
+export class ReplayStore implements ReplayStorePort {
   constructor(private readonly db: Database.Database) {}
 
   /** Counts the messages that match `filter` now, without storing anything. Returns the count and the oldest ids, up to `sampleSize`. */
-  previewMatching(filter: BulkReplayFilter, sampleSize: number): { total: number; messageIds: string[] } {
+  async previewMatching(filter: BulkReplayFilter, sampleSize: number): Promise<{ total: number; messageIds: string[] }> {
     const { conditions, parameters } = buildBulkReplayFilterSql(filter);
     const where = conditions.join(' AND ');
     const { count } = this.db.prepare(`SELECT COUNT(*) AS count FROM messages m WHERE ${where}`).get(...parameters) as { count: number };
@@ -107,7 +108,7 @@ export class ReplayStore {
    * Stores a new running bulk replay and fixes the set of messages it replays: those that match
    * its filter now, up to the newest of them. Returns the stored record.
    */
-  createBulkReplay(replay: NewBulkReplay): BulkReplayRecord {
+  async createBulkReplay(replay: NewBulkReplay): Promise<BulkReplayRecord> {
     return this.db.transaction((): BulkReplayRecord => {
       const { conditions, parameters } = buildBulkReplayFilterSql(replay.filter);
       const where = conditions.join(' AND ');
@@ -139,7 +140,11 @@ export class ReplayStore {
     })();
   }
 
-  getBulkReplay(replayId: string): BulkReplayRecord | undefined {
+  async getBulkReplay(replayId: string): Promise<BulkReplayRecord | undefined> {
+    return this.findBulkReplay(replayId);
+  }
+
+  private findBulkReplay(replayId: string): BulkReplayRecord | undefined {
     const row = this.db.prepare(`SELECT * FROM replays WHERE replay_id = ?`).get(replayId) as ReplayRow | undefined;
     return row === undefined ? undefined : toBulkReplayRecord(row);
   }
@@ -148,7 +153,7 @@ export class ReplayStore {
    * Returns the positions of up to `limit` messages after the replay's position, oldest first:
    * those that match its filter, are not after its upper bound and are not replays it created.
    */
-  takeNextPage(replayId: string, limit: number): MessagePosition[] {
+  async takeNextPage(replayId: string, limit: number): Promise<MessagePosition[]> {
     const replay = this.requireBulkReplay(replayId);
     if (replay.upperBound === undefined) {
       return [];
@@ -169,7 +174,7 @@ export class ReplayStore {
   }
 
   /** Returns the item of a message that the replay already handled, so that a re-run activity does not replay it twice. */
-  getItem(replayId: string, originalMessageId: string): BulkReplayItem | undefined {
+  async getItem(replayId: string, originalMessageId: string): Promise<BulkReplayItem | undefined> {
     const row = this.db
       .prepare(`SELECT original_message_id, new_message_id, error, at FROM replay_items WHERE replay_id = ? AND original_message_id = ?`)
       .get(replayId, originalMessageId) as { original_message_id: string; new_message_id: string | null; error: string | null; at: string } | undefined;
@@ -180,7 +185,7 @@ export class ReplayStore {
    * Records how the replay handled one message and counts it as replayed or failed. A second
    * record for the same message changes nothing. Returns true when the item was added.
    */
-  recordItem(replayId: string, item: BulkReplayItem): boolean {
+  async recordItem(replayId: string, item: BulkReplayItem): Promise<boolean> {
     return this.db.transaction((): boolean => {
       const inserted = this.db
         .prepare(`INSERT OR IGNORE INTO replay_items (replay_id, original_message_id, new_message_id, error, at) VALUES (?, ?, ?, ?, ?)`)
@@ -195,7 +200,7 @@ export class ReplayStore {
   }
 
   /** Moves the replay's position to the last message of a page it handled. */
-  advancePosition(replayId: string, position: MessagePosition, at: string): void {
+  async advancePosition(replayId: string, position: MessagePosition, at: string): Promise<void> {
     this.db
       .prepare(`UPDATE replays SET position_received_at = ?, position_message_id = ?, updated_at = ? WHERE replay_id = ?`)
       .run(position.receivedAt, position.messageId, at, replayId);
@@ -205,7 +210,7 @@ export class ReplayStore {
    * Returns the first `limit` items of a replay in the order they were handled: those replayed
    * when `replayed` is true, and those that failed otherwise.
    */
-  listItems(replayId: string, replayed: boolean, limit: number): BulkReplayItem[] {
+  async listItems(replayId: string, replayed: boolean, limit: number): Promise<BulkReplayItem[]> {
     const condition = replayed ? 'new_message_id IS NOT NULL' : 'new_message_id IS NULL';
     const rows = this.db
       .prepare(`SELECT original_message_id, new_message_id, error, at FROM replay_items WHERE replay_id = ? AND ${condition} ORDER BY rowid LIMIT ?`)
@@ -214,7 +219,7 @@ export class ReplayStore {
   }
 
   /** Ends a running replay as completed or failed. Returns false when it was no longer running, for example cancelled. */
-  finishBulkReplay(replayId: string, state: 'completed' | 'failed', at: string, error?: string): boolean {
+  async finishBulkReplay(replayId: string, state: 'completed' | 'failed', at: string, error?: string): Promise<boolean> {
     const result = this.db
       .prepare(`UPDATE replays SET state = ?, finished_at = ?, updated_at = ?, error = ? WHERE replay_id = ? AND state = 'running'`)
       .run(state, at, at, error ?? null, replayId);
@@ -222,7 +227,7 @@ export class ReplayStore {
   }
 
   /** Cancels a running replay. Returns false when it was no longer running. */
-  cancelBulkReplay(replayId: string, reason: string, operator: string, at: string): boolean {
+  async cancelBulkReplay(replayId: string, reason: string, operator: string, at: string): Promise<boolean> {
     const result = this.db
       .prepare(
         `UPDATE replays SET state = 'cancelled', cancel_reason = ?, cancelled_by = ?, finished_at = ?, updated_at = ?
@@ -233,7 +238,7 @@ export class ReplayStore {
   }
 
   private requireBulkReplay(replayId: string): BulkReplayRecord {
-    const replay = this.getBulkReplay(replayId);
+    const replay = this.findBulkReplay(replayId);
     if (replay === undefined) {
       throw new Error(`Bulk replay ${replayId} is not in the tracking store. Start bulk replays with POST /api/replays.`);
     }

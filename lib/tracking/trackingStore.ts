@@ -5,6 +5,7 @@ import { compareVersions, type EntityVersion } from '../transform/compareVersion
 import { listMessageRows, type MessageListQuery } from './messageList';
 import { ReplayStore } from './replayStore';
 import { migrateTrackingSchema } from './schema';
+import type { TrackingStorePort } from './TrackingStorePort';
 import type {
   AcceptedPayload,
   AttemptRecord,
@@ -107,7 +108,7 @@ export function openTrackingStore(dataDir: string): TrackingStore {
  * disk before the call returns. The ingest trigger acknowledges a message with 202 only
  * after its claim is committed, and that acknowledgement must survive a power loss.
  */
-export class TrackingStore {
+export class TrackingStore implements TrackingStorePort {
   readonly db: Database.Database;
   /** Bulk replays, in the same database. */
   readonly replays: ReplayStore;
@@ -125,6 +126,10 @@ export class TrackingStore {
     this.db.close();
   }
 
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
   /**
    * Claims a message id for one ingest request with an atomic INSERT OR IGNORE.
    * Returns `claimed` when this request owns the message, and `exists` with the stored
@@ -132,7 +137,7 @@ export class TrackingStore {
    * `takeOverReceivingAfterInMilliseconds` is taken over by compare-and-set on its claim
    * token, so a crash between claim and start does not block the message forever.
    */
-  claimMessage(request: ClaimRequest): ClaimResult {
+  async claimMessage(request: ClaimRequest): Promise<ClaimResult> {
     const now = request.now.toISOString();
     const inserted = this.db
       .prepare(
@@ -166,7 +171,7 @@ export class TrackingStore {
    * Records the stored payload and marks the message accepted, if `claimToken` still owns
    * the claim. Returns false when the claim was released or taken over.
    */
-  markAccepted(messageId: string, claimToken: string, payload: AcceptedPayload): boolean {
+  async markAccepted(messageId: string, claimToken: string, payload: AcceptedPayload): Promise<boolean> {
     const result = this.db
       .prepare(
         `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?, content_encoding = ?,
@@ -190,39 +195,43 @@ export class TrackingStore {
    * Deletes a `receiving` claim owned by `claimToken`, so that the partner's retry can claim
    * the message again. Returns false when the claim is not owned by the token or is accepted.
    */
-  releaseClaim(messageId: string, claimToken: string): boolean {
+  async releaseClaim(messageId: string, claimToken: string): Promise<boolean> {
     const result = this.db
       .prepare(`DELETE FROM messages WHERE message_id = ? AND claim_state = 'receiving' AND claim_token = ?`)
       .run(messageId, claimToken);
     return result.changes === 1;
   }
 
-  getMessage(messageId: string): MessageRecord | undefined {
+  async getMessage(messageId: string): Promise<MessageRecord | undefined> {
+    return this.findMessage(messageId);
+  }
+
+  private findMessage(messageId: string): MessageRecord | undefined {
     const row = this.db.prepare(`SELECT * FROM messages WHERE message_id = ?`).get(messageId) as MessageRow | undefined;
     return row === undefined ? undefined : toMessageRecord(row);
   }
 
   /** Stores the entity that the orchestration read from the message's payload. */
-  setMessageEntity(messageId: string, entity: MessageEntity): void {
+  async setMessageEntity(messageId: string, entity: MessageEntity): Promise<void> {
     this.db
       .prepare(`UPDATE messages SET entity_type = ?, entity_key = ?, entity_version = ? WHERE message_id = ?`)
       .run(entity.type, entity.key, entity.version ?? null, messageId);
   }
 
   /** Records the version of the connector configuration that processes the message. */
-  setConfigurationVersion(messageId: string, configurationVersion: string): void {
+  async setConfigurationVersion(messageId: string, configurationVersion: string): Promise<void> {
     this.db.prepare(`UPDATE messages SET configuration_version = ? WHERE message_id = ?`).run(configurationVersion, messageId);
   }
 
   /** Sets the final outcome of a message. `completedAt` is an ISO 8601 UTC time. */
-  setMessageOutcome(messageId: string, outcome: MessageOutcome, reason: string | undefined, completedAt: string): void {
+  async setMessageOutcome(messageId: string, outcome: MessageOutcome, reason: string | undefined, completedAt: string): Promise<void> {
     this.db
       .prepare(`UPDATE messages SET outcome = ?, outcome_reason = ?, completed_at = ? WHERE message_id = ?`)
       .run(outcome, reason ?? null, completedAt, messageId);
   }
 
   /** Inserts or replaces the delivery of a message to one destination. */
-  upsertDelivery(delivery: DeliveryRecord): void {
+  async upsertDelivery(delivery: DeliveryRecord): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO deliveries (message_id, destination_id, payload_blob_name, outcome, reason, attempts, status_code, updated_at)
@@ -245,13 +254,13 @@ export class TrackingStore {
   }
 
   /** Returns the deliveries of a message, ordered by destination id. */
-  listDeliveries(messageId: string): DeliveryRecord[] {
+  async listDeliveries(messageId: string): Promise<DeliveryRecord[]> {
     const rows = this.db.prepare(`SELECT * FROM deliveries WHERE message_id = ? ORDER BY destination_id`).all(messageId) as DeliveryRow[];
     return rows.map(toDeliveryRecord);
   }
 
   /** Inserts or replaces one attempt, so that a re-run of the same attempt does not add a row. */
-  recordAttempt(attempt: AttemptRecord): void {
+  async recordAttempt(attempt: AttemptRecord): Promise<void> {
     this.db
       .prepare(
         `INSERT OR REPLACE INTO attempts
@@ -272,7 +281,7 @@ export class TrackingStore {
   }
 
   /** Returns the attempts of a message, ordered by destination id and attempt number. */
-  listAttempts(messageId: string): AttemptRecord[] {
+  async listAttempts(messageId: string): Promise<AttemptRecord[]> {
     const rows = this.db
       .prepare(`SELECT * FROM attempts WHERE message_id = ? ORDER BY destination_id, attempt_number`)
       .all(messageId) as AttemptRow[];
@@ -283,7 +292,7 @@ export class TrackingStore {
    * Appends an audit entry unless one with the same message id, step and key exists, so an
    * activity that runs again does not add it twice. Returns true when the entry was added.
    */
-  appendAudit(entry: NewAuditEntry): boolean {
+  async appendAudit(entry: NewAuditEntry): Promise<boolean> {
     const detail = JSON.stringify(entry.detail, (_key, value: unknown) => (typeof value === 'string' ? this.scrubAuditText(value) : value));
     const result = this.db
       .prepare(`INSERT OR IGNORE INTO audit (message_id, at, step, step_key, detail) VALUES (?, ?, ?, ?, ?)`)
@@ -295,7 +304,7 @@ export class TrackingStore {
   scrubAuditText: (text: string) => string = (text) => text;
 
   /** Returns the audit trail of a message in the order it was written. */
-  listAudit(messageId: string): AuditEntry[] {
+  async listAudit(messageId: string): Promise<AuditEntry[]> {
     const rows = this.db
       .prepare(`SELECT message_id, at, step, step_key, detail FROM audit WHERE message_id = ? ORDER BY audit_id`)
       .all(messageId) as AuditRow[];
@@ -314,7 +323,7 @@ export class TrackingStore {
    * version. A version older than the mirrored one changes nothing, because mirror
    * activities of different messages may finish out of order.
    */
-  mirrorEntityState(mirror: EntityStateMirror): MirrorResult {
+  async mirrorEntityState(mirror: EntityStateMirror): Promise<MirrorResult> {
     return this.db.transaction((): MirrorResult => {
       const earlierChange = this.db
         .prepare(
@@ -359,7 +368,7 @@ export class TrackingStore {
   }
 
   /** Returns up to `limit` entity changes with a change version greater than `sinceChangeVersion`, oldest first. */
-  listChanges(sinceChangeVersion: number, limit: number): ChangePage {
+  async listChanges(sinceChangeVersion: number, limit: number): Promise<ChangePage> {
     const rows = this.db
       .prepare(`SELECT * FROM entity_changes WHERE change_version > ? ORDER BY change_version LIMIT ?`)
       .all(sinceChangeVersion, limit) as EntityChangeRow[];
@@ -373,7 +382,7 @@ export class TrackingStore {
    * their dedup keys make new messages again. Entity state and changes are kept.
    * Returns the number of messages deleted.
    */
-  deleteMessagesOlderThan(date: Date): number {
+  async deleteMessagesOlderThan(date: Date): Promise<number> {
     const cutoff = date.toISOString();
     return this.db.transaction((): number => {
       const expired = `SELECT message_id FROM messages WHERE received_at < ?`;
@@ -385,14 +394,14 @@ export class TrackingStore {
   }
 
   /** Lists accepted messages newest first, as `listMessageRows` does. */
-  listMessages(query: MessageListQuery): { messages: MessageRecord[]; continuationToken?: string } {
+  async listMessages(query: MessageListQuery): Promise<{ messages: MessageRecord[]; continuationToken?: string }> {
     const page = listMessageRows(this.db, query);
     const messages = page.rows.map(toMessageRecord);
     return page.continuationToken === undefined ? { messages } : { messages, continuationToken: page.continuationToken };
   }
 
   /** Returns the ids of the messages that replay `messageId`, oldest first. */
-  listReplaysOf(messageId: string): Array<{ messageId: string; receivedAt: string }> {
+  async listReplaysOf(messageId: string): Promise<Array<{ messageId: string; receivedAt: string }>> {
     const rows = this.db
       .prepare(`SELECT message_id, received_at FROM messages WHERE replay_of = ? ORDER BY received_at, message_id`)
       .all(messageId) as Array<{ message_id: string; received_at: string }>;
@@ -404,7 +413,7 @@ export class TrackingStore {
    * stored bytes and headers, `replay_of` set and no dedup key. Returns the stored row and
    * whether this call inserted it. An existing row is returned unchanged.
    */
-  claimReplayMessage(original: MessageRecord, replay: { messageId: string; claimToken: string; now: Date }): { inserted: boolean; message: MessageRecord } {
+  async claimReplayMessage(original: MessageRecord, replay: { messageId: string; claimToken: string; now: Date }): Promise<{ inserted: boolean; message: MessageRecord }> {
     const now = replay.now.toISOString();
     const inserted = this.db
       .prepare(
@@ -418,7 +427,7 @@ export class TrackingStore {
   }
 
   private requireMessage(messageId: string): MessageRecord {
-    const message = this.getMessage(messageId);
+    const message = this.findMessage(messageId);
     if (message === undefined) {
       throw new Error(`Internal error: message ${messageId} was not found right after it was claimed.`);
     }

@@ -66,7 +66,7 @@ describe('startPipelineRun', () => {
   test('audits the run id', async () => {
     const runId = await startPipelineRun(startInput, dependencies);
 
-    const entry = dependencies.trackingStore.listAudit(messageId).find((audited) => audited.step === 'transformStarted');
+    const entry = (await dependencies.trackingStore.listAudit(messageId)).find((audited) => audited.step === 'transformStarted');
     expect(entry?.detail.runId).toBe(runId);
   });
 

@@ -230,17 +230,17 @@ describe('tracking store forwarding', () => {
     const sink = createSink();
     const store = openStore(sink);
 
-    store.appendAudit(entry);
+    await store.appendAudit(entry);
     await sink.flush();
 
-    expect(JSON.parse(String(server.acceptedRows()[0].Detail))).toEqual(store.listAudit('orders-1')[0].detail);
+    expect(JSON.parse(String(server.acceptedRows()[0].Detail))).toEqual((await store.listAudit('orders-1'))[0].detail);
   });
 
   it('uploaded body never contains a secret', async () => {
     const sink = createSink();
     const store = openStore(sink);
 
-    store.appendAudit(entry);
+    await store.appendAudit(entry);
     await sink.flush();
 
     expect(server.requests[0].body).not.toContain(partnerSecret);
@@ -251,8 +251,8 @@ describe('tracking store forwarding', () => {
     const sink = createSink();
     const store = openStore(sink);
 
-    store.appendAudit(entry);
-    store.appendAudit(entry);
+    await store.appendAudit(entry);
+    await store.appendAudit(entry);
     await sink.flush();
 
     expect(server.acceptedRows()).toHaveLength(1);
@@ -263,11 +263,11 @@ describe('tracking store forwarding', () => {
     const sink = createSink({ endpoint: `https://127.0.0.1:${closedPort}`, maxUploadAttempts: 2 });
     const store = openStore(sink);
 
-    const added = store.appendAudit(entry);
+    const added = await store.appendAudit(entry);
     await sink.flush();
 
     expect(added).toBe(true);
-    expect(store.listAudit('orders-1')).toHaveLength(1);
+    expect(await store.listAudit('orders-1')).toHaveLength(1);
   });
 });
 

@@ -66,7 +66,7 @@ describe('recordMessage', () => {
   test('audits the received step', async () => {
     await recordMessage(input, dependencies);
 
-    const audit = dependencies.trackingStore.listAudit(messageId);
+    const audit = await dependencies.trackingStore.listAudit(messageId);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ step: 'received', at: testNow.toISOString(), detail: { rawBlobName, sizeInBytes: 10 } });
   });
@@ -75,7 +75,7 @@ describe('recordMessage', () => {
     await recordMessage(input, dependencies);
     await recordMessage(input, dependencies);
 
-    expect(dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
+    expect(await dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
   });
 
   test('removed connector is a permanent error', async () => {
@@ -89,9 +89,9 @@ describe('recordMessage', () => {
 describe('readEntityVersion', () => {
   let dependencies: TestDependencies;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dependencies = createTestDependencies();
-    dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
+    await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
   });
 
   afterEach(() => {
@@ -104,8 +104,8 @@ describe('readEntityVersion', () => {
     const output = await readEntityVersion(payloadReference, dependencies);
 
     expect(output).toEqual({ entity: { type: 'order', key: '123', version: '2024-05-01T09:00:00Z' } });
-    expect(dependencies.trackingStore.getMessage(messageId)?.entity).toEqual(output.entity);
-    expect(dependencies.trackingStore.listAudit(messageId).map((entry) => entry.step)).toEqual(['entityRead']);
+    expect((await dependencies.trackingStore.getMessage(messageId))?.entity).toEqual(output.entity);
+    expect((await dependencies.trackingStore.listAudit(messageId)).map((entry) => entry.step)).toEqual(['entityRead']);
   });
 
   test('missing key is a permanent error', async () => {
@@ -155,7 +155,7 @@ describe('transformPayload', () => {
 
     await transformPayload(transformInput, dependencies);
 
-    expect(dependencies.trackingStore.listAudit(messageId)[0]).toMatchObject({
+    expect((await dependencies.trackingStore.listAudit(messageId))[0]).toMatchObject({
       step: 'transformed',
       detail: { destinations: [{ destinationId: 'erp', kind: 'deliver', payloadBlobName: `transformed/orders/${messageId}` }] },
     });
@@ -201,14 +201,14 @@ describe('mirrorEntityState and writeAudit', () => {
     const result = await mirrorEntityState({ messageId, connectorId: 'orders', entity: { type: 'order', key: '123', version: 2 } }, dependencies);
 
     expect(result).toEqual({ applied: true, changeVersion: 1 });
-    expect(dependencies.trackingStore.listChanges(0, 10).changes[0]).toMatchObject({ entityKey: '123', version: 2, messageId });
+    expect((await dependencies.trackingStore.listChanges(0, 10)).changes[0]).toMatchObject({ entityKey: '123', version: 2, messageId });
   });
 
   test('writeAudit is idempotent per step and key', async () => {
     await writeAudit({ messageId, step: 'delivered', key: 'erp', detail: { statusCode: 200 } }, dependencies);
     await writeAudit({ messageId, step: 'delivered', key: 'erp', detail: { statusCode: 200 } }, dependencies);
 
-    expect(dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
+    expect(await dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
   });
 });
 
@@ -286,7 +286,7 @@ describe('deliverPayload', () => {
 
     await deliverPayload(input, dependencies);
 
-    expect(dependencies.trackingStore.listAttempts(messageId)).toEqual([
+    expect(await dependencies.trackingStore.listAttempts(messageId)).toEqual([
       expect.objectContaining({ destinationId: 'erp', attemptNumber: 2, startedAt: testNow.toISOString(), outcome: 'delivered', statusCode: 200, responseBodyStart: 'status 200' }),
     ]);
   });
@@ -304,7 +304,7 @@ describe('deliverPayload', () => {
 
     await deliverPayload(input, dependencies);
 
-    expect(dependencies.trackingStore.listAttempts(messageId)[0]).toMatchObject({ outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable' });
+    expect((await dependencies.trackingStore.listAttempts(messageId))[0]).toMatchObject({ outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable' });
   });
 
   test('400 is returned as permanent', async () => {
@@ -338,7 +338,7 @@ describe('deliverPayload', () => {
     const output = await deliverPayload(input, dependencies);
 
     expect(output.outcome).toBe('permanent');
-    expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toContain('blocked: address 10.0.0.5 of host erp.example.com');
+    expect((await dependencies.trackingStore.listAttempts(messageId))[0].error).toContain('blocked: address 10.0.0.5 of host erp.example.com');
   });
 
   test('failed address lookup is retryable', async () => {
@@ -350,7 +350,7 @@ describe('deliverPayload', () => {
     const output = await deliverPayload(input, dependencies);
 
     expect(output.outcome).toBe('retryable');
-    expect(dependencies.trackingStore.listAttempts(messageId)[0].error).toBe('address lookup of erp.example.com failed: getaddrinfo ENOTFOUND erp.example.com');
+    expect((await dependencies.trackingStore.listAttempts(messageId))[0].error).toBe('address lookup of erp.example.com failed: getaddrinfo ENOTFOUND erp.example.com');
   });
 
   test('unknown destination throws a permanent error', async () => {
@@ -366,8 +366,8 @@ describe('deliverPayload', () => {
     const payloadBlobName = `transformed/orders/${messageId}`;
     await dependencies.payloadStore.put(payloadBlobName, Buffer.from('{"id":"123"}'), { contentType: 'application/json' });
     const claimToken = 'claim-token';
-    dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken, now: testNow });
-    dependencies.trackingStore.markAccepted(messageId, claimToken, {
+    await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken, now: testNow });
+    await dependencies.trackingStore.markAccepted(messageId, claimToken, {
       rawBlobName,
       sizeInBytes: 12,
       sha256: 'unused',

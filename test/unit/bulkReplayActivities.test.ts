@@ -35,11 +35,11 @@ describe('bulk replay activities', () => {
     for (const [index, messageId] of messageIds.entries()) {
       const rawBlobName = `raw/orders/${messageId}`;
       const digest = await dependencies.payloadStore.put(rawBlobName, Buffer.from(`{"orderId":"${index}"}`), { contentType: 'application/json' });
-      store.claimMessage({ messageId, connectorId: 'orders', claimToken: 't', now: new Date(testNow.getTime() - 60_000 + index) });
-      store.markAccepted(messageId, 't', { rawBlobName, sizeInBytes: digest.sizeInBytes, sha256: digest.sha256, contentType: 'application/json' });
-      store.setMessageOutcome(messageId, 'delivered', undefined, testNow.toISOString());
+      await store.claimMessage({ messageId, connectorId: 'orders', claimToken: 't', now: new Date(testNow.getTime() - 60_000 + index) });
+      await store.markAccepted(messageId, 't', { rawBlobName, sizeInBytes: digest.sizeInBytes, sha256: digest.sha256, contentType: 'application/json' });
+      await store.setMessageOutcome(messageId, 'delivered', undefined, testNow.toISOString());
     }
-    store.replays.createBulkReplay({ replayId, filter: { connectorId: 'orders' }, reason: 'erp restored', operator: 'ops@example.com', retransform: false, requestsPerSecond: 2, createdAt: testNow.toISOString() });
+    await store.replays.createBulkReplay({ replayId, filter: { connectorId: 'orders' }, reason: 'erp restored', operator: 'ops@example.com', retransform: false, requestsPerSecond: 2, createdAt: testNow.toISOString() });
   });
 
   afterEach(() => {
@@ -54,7 +54,7 @@ describe('bulk replay activities', () => {
   });
 
   test('cancelled replay has an empty page', async () => {
-    dependencies.trackingStore.replays.cancelBulkReplay(replayId, 'stop', 'ops@example.com', testNow.toISOString());
+    await dependencies.trackingStore.replays.cancelBulkReplay(replayId, 'stop', 'ops@example.com', testNow.toISOString());
 
     expect(await takeReplayPage({ replayId, limit: 2 }, dependencies)).toEqual({ state: 'cancelled', positions: [] });
   });
@@ -82,8 +82,8 @@ describe('bulk replay activities', () => {
     await startReplays({ replayId, positions: page.positions }, starter, dependencies);
 
     expect(starter.startedIds).toHaveLength(3);
-    expect(dependencies.trackingStore.replays.getBulkReplay(replayId)?.replayed).toBe(3);
-    expect(dependencies.trackingStore.listReplaysOf(messageIds[0])).toHaveLength(1);
+    expect((await dependencies.trackingStore.replays.getBulkReplay(replayId))?.replayed).toBe(3);
+    expect(await dependencies.trackingStore.listReplaysOf(messageIds[0])).toHaveLength(1);
   });
 
   test('message without payload counts as failed', async () => {
@@ -93,22 +93,22 @@ describe('bulk replay activities', () => {
     const output = await startReplays({ replayId, positions: page.positions }, createRememberingStarter(), dependencies);
 
     expect(output).toEqual({ replayed: 0, failed: 1 });
-    expect(dependencies.trackingStore.replays.listItems(replayId, false, 10)[0].error).toContain('is no longer in the payload store');
+    expect((await dependencies.trackingStore.replays.listItems(replayId, false, 10))[0].error).toContain('is no longer in the payload store');
   });
 
   test('finish audits the completion', async () => {
     await finishBulkReplay({ replayId, state: 'completed' }, dependencies);
 
-    expect(dependencies.trackingStore.replays.getBulkReplay(replayId)?.state).toBe('completed');
-    expect(dependencies.trackingStore.listAudit(replayId).map((entry) => entry.step)).toEqual(['bulkReplayCompleted']);
+    expect((await dependencies.trackingStore.replays.getBulkReplay(replayId))?.state).toBe('completed');
+    expect((await dependencies.trackingStore.listAudit(replayId)).map((entry) => entry.step)).toEqual(['bulkReplayCompleted']);
   });
 
   test('finish keeps a cancel', async () => {
-    dependencies.trackingStore.replays.cancelBulkReplay(replayId, 'stop', 'ops@example.com', testNow.toISOString());
+    await dependencies.trackingStore.replays.cancelBulkReplay(replayId, 'stop', 'ops@example.com', testNow.toISOString());
 
     await finishBulkReplay({ replayId, state: 'completed' }, dependencies);
 
-    expect(dependencies.trackingStore.replays.getBulkReplay(replayId)?.state).toBe('cancelled');
-    expect(dependencies.trackingStore.listAudit(replayId)).toEqual([]);
+    expect((await dependencies.trackingStore.replays.getBulkReplay(replayId))?.state).toBe('cancelled');
+    expect(await dependencies.trackingStore.listAudit(replayId)).toEqual([]);
   });
 });

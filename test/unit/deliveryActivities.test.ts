@@ -49,18 +49,18 @@ async function storeRaw(payload: unknown): Promise<void> {
   await dependencies.payloadStore.put(rawBlobName, Buffer.from(JSON.stringify(payload)), { contentType: 'application/json' });
 }
 
-function claimMessage(): void {
-  dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
+async function claimMessage(): Promise<void> {
+  await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
 }
 
 describe('recordMessage', () => {
   test('stores the configuration version', async () => {
-    claimMessage();
+    await claimMessage();
 
     await recordMessage(processInput, dependencies);
 
     const expected = dependencies.connectors.byId.get('orders')?.configurationVersion;
-    expect(dependencies.trackingStore.getMessage(messageId)?.configurationVersion).toBe(expected);
+    expect((await dependencies.trackingStore.getMessage(messageId))?.configurationVersion).toBe(expected);
   });
 
   test('publishes message.received once', async () => {
@@ -113,7 +113,7 @@ describe('transformPayload per destination', () => {
 
     await transformPayload(transformInput, dependencies);
 
-    expect(dependencies.trackingStore.listDeliveries(messageId).map(({ destinationId, outcome }) => ({ destinationId, outcome }))).toEqual([
+    expect((await dependencies.trackingStore.listDeliveries(messageId)).map(({ destinationId, outcome }) => ({ destinationId, outcome }))).toEqual([
       { destinationId: 'erp', outcome: 'pending' },
     ]);
   });
@@ -132,7 +132,7 @@ describe('transformPayload per destination', () => {
   });
 
   test('replay delivers the original payload', async () => {
-    dependencies.trackingStore.upsertDelivery({
+    await dependencies.trackingStore.upsertDelivery({
       messageId: originalMessageId,
       destinationId: 'large',
       payloadBlobName: `transformed/orders/${originalMessageId}/large`,
@@ -166,14 +166,14 @@ describe('recordDelivery', () => {
   test('pending delivery writes no audit entry', async () => {
     await recordDelivery({ ...deadLetter, outcome: 'pending' }, dependencies);
 
-    expect(dependencies.trackingStore.listDeliveries(messageId)[0].outcome).toBe('pending');
-    expect(dependencies.trackingStore.listAudit(messageId)).toEqual([]);
+    expect((await dependencies.trackingStore.listDeliveries(messageId))[0].outcome).toBe('pending');
+    expect(await dependencies.trackingStore.listAudit(messageId)).toEqual([]);
   });
 
   test('dead letter is audited under the destination id', async () => {
     await recordDelivery(deadLetter, dependencies);
 
-    expect(dependencies.trackingStore.listAudit(messageId)[0]).toMatchObject({ step: 'deadLettered', key: 'erp', detail: { reason: 'deadline after 3 attempts' } });
+    expect((await dependencies.trackingStore.listAudit(messageId))[0]).toMatchObject({ step: 'deadLettered', key: 'erp', detail: { reason: 'deadline after 3 attempts' } });
   });
 
   test('dead letter publishes one event', async () => {
@@ -186,14 +186,14 @@ describe('recordDelivery', () => {
 });
 
 describe('recordMessageOutcome', () => {
-  beforeEach(() => {
-    claimMessage();
+  beforeEach(async () => {
+    await claimMessage();
   });
 
   test('delivered message stores its outcome', async () => {
     await recordMessageOutcome({ messageId, connectorId: 'orders', outcome: 'delivered' }, dependencies);
 
-    expect(dependencies.trackingStore.getMessage(messageId)).toMatchObject({ outcome: 'delivered', completedAt: testNow.toISOString() });
+    expect(await dependencies.trackingStore.getMessage(messageId)).toMatchObject({ outcome: 'delivered', completedAt: testNow.toISOString() });
     expect(dependencies.publishedEvents.map((event) => event.type)).toEqual(['message.delivered']);
   });
 
@@ -206,7 +206,7 @@ describe('recordMessageOutcome', () => {
   test('dead letter is audited as failed', async () => {
     await recordMessageOutcome({ messageId, connectorId: 'orders', outcome: 'deadLettered', reason: 'destination erp: deadline' }, dependencies);
 
-    expect(dependencies.trackingStore.getMessage(messageId)?.outcomeReason).toBe('destination erp: deadline');
-    expect(dependencies.trackingStore.listAudit(messageId)[0]).toMatchObject({ step: 'failed', detail: { outcome: 'deadLettered' } });
+    expect((await dependencies.trackingStore.getMessage(messageId))?.outcomeReason).toBe('destination erp: deadline');
+    expect((await dependencies.trackingStore.listAudit(messageId))[0]).toMatchObject({ step: 'failed', detail: { outcome: 'deadLettered' } });
   });
 });

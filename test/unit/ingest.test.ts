@@ -72,7 +72,7 @@ describe('ingestMessage', () => {
   });
 
   async function expectNothingStored(starter: { starts: StartCall[] }): Promise<void> {
-    expect(dependencies.trackingStore.getMessage(messageId)).toBeUndefined();
+    expect(await dependencies.trackingStore.getMessage(messageId)).toBeUndefined();
     expect(await dependencies.payloadStore.exists(`raw/orders/${messageId}`)).toBe(false);
     expect(starter.starts).toHaveLength(0);
   }
@@ -114,7 +114,7 @@ describe('ingestMessage', () => {
     test('marks the message accepted', async () => {
       await ingestMessage(signedRequest(), createStarter(), dependencies);
 
-      expect(dependencies.trackingStore.getMessage(messageId)).toMatchObject({ claimState: 'accepted', sizeInBytes: body.byteLength });
+      expect(await dependencies.trackingStore.getMessage(messageId)).toMatchObject({ claimState: 'accepted', sizeInBytes: body.byteLength });
     });
 
     test('response carries no key or management URL', async () => {
@@ -173,10 +173,10 @@ describe('ingestMessage', () => {
     });
 
     test('concurrent duplicate waits until accepted', async () => {
-      const claim = dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'first-request', now: testNow });
+      const claim = await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'first-request', now: testNow });
       expect(claim.status).toBe('claimed');
       const acceptLater = setTimeout(() => {
-        dependencies.trackingStore.markAccepted(messageId, 'first-request', { rawBlobName: 'raw/orders/x', sizeInBytes: 1, sha256: 'a'.repeat(64), contentType: 'application/json' });
+        void dependencies.trackingStore.markAccepted(messageId, 'first-request', { rawBlobName: 'raw/orders/x', sizeInBytes: 1, sha256: 'a'.repeat(64), contentType: 'application/json' });
       }, 300);
 
       const starter = createStarter();
@@ -188,7 +188,7 @@ describe('ingestMessage', () => {
     });
 
     test('concurrent duplicate that never finishes gets 503', async () => {
-      dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'first-request', now: testNow });
+      await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'first-request', now: testNow });
       const startedAt = Date.now();
 
       const response = await ingestMessage(signedRequest(), createStarter(), dependencies);
@@ -200,19 +200,19 @@ describe('ingestMessage', () => {
 
     test('abandoned claim is taken over without a second start', async () => {
       const longAgo = new Date(testNow.getTime() - 60_000);
-      dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'crashed-request', now: longAgo });
+      await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'crashed-request', now: longAgo });
       const starter = createStarter({ existingInstanceIds: [messageId] });
 
       const response = await ingestMessage(signedRequest(), starter, dependencies);
 
       expect(response.status).toBe(202);
       expect(starter.starts).toHaveLength(0);
-      expect(dependencies.trackingStore.getMessage(messageId)?.claimState).toBe('accepted');
+      expect((await dependencies.trackingStore.getMessage(messageId))?.claimState).toBe('accepted');
     });
 
     test('abandoned claim without instance starts it', async () => {
       const longAgo = new Date(testNow.getTime() - 60_000);
-      dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'crashed-request', now: longAgo });
+      await dependencies.trackingStore.claimMessage({ messageId, connectorId: 'orders', claimToken: 'crashed-request', now: longAgo });
       const starter = createStarter();
 
       const response = await ingestMessage(signedRequest(), starter, dependencies);
@@ -339,7 +339,7 @@ describe('ingestMessage', () => {
       const response = await ingestMessage(signedRequest(), starter, dependencies);
 
       expect(response.status).toBe(503);
-      expect(dependencies.trackingStore.getMessage(messageId)).toBeUndefined();
+      expect(await dependencies.trackingStore.getMessage(messageId)).toBeUndefined();
       expect(starter.starts).toHaveLength(0);
     });
 
@@ -347,7 +347,7 @@ describe('ingestMessage', () => {
       const response = await ingestMessage(signedRequest(), createStarter({ failStart: true }), dependencies);
 
       expect(response.status).toBe(503);
-      expect(dependencies.trackingStore.getMessage(messageId)).toBeUndefined();
+      expect(await dependencies.trackingStore.getMessage(messageId)).toBeUndefined();
     });
 
     test('retry after a failure is accepted', async () => {

@@ -73,7 +73,7 @@ describe('ingestMessage with encoded and opaque bodies', () => {
 
     const { response } = await ingest(zlib.gzipSync(orderBytes), { 'content-encoding': 'gzip' });
 
-    expect(dependencies.trackingStore.getMessage(messageIdOf(response))?.contentEncoding).toBe('gzip');
+    expect((await dependencies.trackingStore.getMessage(messageIdOf(response)))?.contentEncoding).toBe('gzip');
   });
 
   test('deflate and br bodies are accepted', async () => {

@@ -19,7 +19,7 @@ function listRequest(query: Record<string, string>): HttpRequest {
 describe('listMessages trigger', () => {
   let dependencies: TestDependencies;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dependencies = createTestDependencies([ordersConnector(), { ...ordersConnector(), id: 'private', redact: ['/orderId'] }]);
     const store = dependencies.trackingStore;
     const messages = [
@@ -29,11 +29,11 @@ describe('listMessages trigger', () => {
     ];
     for (const message of messages) {
       const now = new Date(testNow.getTime() + message.seconds * 1000);
-      store.claimMessage({ messageId: message.messageId, connectorId: message.connectorId, dedupKeyHash: hashDedupKey(message.dedupKey), claimToken: 't', now });
-      store.markAccepted(message.messageId, 't', { rawBlobName: `raw/${message.messageId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
-      store.setMessageEntity(message.messageId, { type: 'order', key: `key-${message.messageId}`, version: 1 });
+      await store.claimMessage({ messageId: message.messageId, connectorId: message.connectorId, dedupKeyHash: hashDedupKey(message.dedupKey), claimToken: 't', now });
+      await store.markAccepted(message.messageId, 't', { rawBlobName: `raw/${message.messageId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+      await store.setMessageEntity(message.messageId, { type: 'order', key: `key-${message.messageId}`, version: 1 });
     }
-    store.setMessageOutcome('orders-a', 'delivered', undefined, testNow.toISOString());
+    await store.setMessageOutcome('orders-a', 'delivered', undefined, testNow.toISOString());
   });
 
   afterEach(() => {

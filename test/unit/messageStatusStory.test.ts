@@ -20,15 +20,15 @@ const purgedInstanceReader: OrchestrationStatusReader = {
 describe('message status story', () => {
   let dependencies: TestDependencies;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dependencies = createTestDependencies();
     const store = dependencies.trackingStore;
-    store.claimMessage({ messageId: originalId, connectorId: 'orders', claimToken: 'token', now: testNow });
-    store.markAccepted(originalId, 'token', { rawBlobName: `raw/orders/${originalId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
-    store.setConfigurationVersion(originalId, 'cd'.repeat(32));
-    store.upsertDelivery({ messageId: originalId, destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, statusCode: 400, updatedAt: testNow.toISOString() });
-    store.setMessageOutcome(originalId, 'deadLettered', 'destination erp: HTTP 400', testNow.toISOString());
-    store.claimReplayMessage(store.getMessage(originalId)!, { messageId: replayId, claimToken: 'token-r', now: new Date(testNow.getTime() + 1000) });
+    await store.claimMessage({ messageId: originalId, connectorId: 'orders', claimToken: 'token', now: testNow });
+    await store.markAccepted(originalId, 'token', { rawBlobName: `raw/orders/${originalId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+    await store.setConfigurationVersion(originalId, 'cd'.repeat(32));
+    await store.upsertDelivery({ messageId: originalId, destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, statusCode: 400, updatedAt: testNow.toISOString() });
+    await store.setMessageOutcome(originalId, 'deadLettered', 'destination erp: HTTP 400', testNow.toISOString());
+    await store.claimReplayMessage((await store.getMessage(originalId))!, { messageId: replayId, claimToken: 'token-r', now: new Date(testNow.getTime() + 1000) });
   });
 
   afterEach(() => {

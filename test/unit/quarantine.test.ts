@@ -73,40 +73,40 @@ describe('QuarantineStore', () => {
     };
   }
 
-  test('insert and get round-trip every field', () => {
+  test('insert and get round-trip every field', async () => {
     const payload = entry('a'.repeat(32), 'orders', '2024-05-01T10:00:00.000Z');
 
-    expect(dependencies.quarantineStore.insert(payload)).toBe(true);
+    expect(await dependencies.quarantineStore.insert(payload)).toBe(true);
 
-    expect(dependencies.quarantineStore.get(payload.quarantineId)).toEqual({ ...payload, state: 'quarantined' });
+    expect(await dependencies.quarantineStore.get(payload.quarantineId)).toEqual({ ...payload, state: 'quarantined' });
   });
 
-  test('second insert of one id is ignored', () => {
+  test('second insert of one id is ignored', async () => {
     const payload = entry('a'.repeat(32), 'orders', '2024-05-01T10:00:00.000Z');
-    dependencies.quarantineStore.insert(payload);
+    await dependencies.quarantineStore.insert(payload);
 
-    expect(dependencies.quarantineStore.insert({ ...payload, reason: 'other' })).toBe(false);
-    expect(dependencies.quarantineStore.get(payload.quarantineId)?.reason).toBe(payload.reason);
+    expect(await dependencies.quarantineStore.insert({ ...payload, reason: 'other' })).toBe(false);
+    expect((await dependencies.quarantineStore.get(payload.quarantineId))?.reason).toBe(payload.reason);
   });
 
-  test('list filters by connector, newest first, up to top', () => {
-    dependencies.quarantineStore.insert(entry('1'.repeat(32), 'orders', '2024-05-01T10:00:00.000Z'));
-    dependencies.quarantineStore.insert(entry('2'.repeat(32), 'orders', '2024-05-01T11:00:00.000Z'));
-    dependencies.quarantineStore.insert(entry('3'.repeat(32), 'orders', '2024-05-01T12:00:00.000Z'));
-    dependencies.quarantineStore.insert(entry('4'.repeat(32), 'shipments', '2024-05-01T13:00:00.000Z'));
+  test('list filters by connector, newest first, up to top', async () => {
+    await dependencies.quarantineStore.insert(entry('1'.repeat(32), 'orders', '2024-05-01T10:00:00.000Z'));
+    await dependencies.quarantineStore.insert(entry('2'.repeat(32), 'orders', '2024-05-01T11:00:00.000Z'));
+    await dependencies.quarantineStore.insert(entry('3'.repeat(32), 'orders', '2024-05-01T12:00:00.000Z'));
+    await dependencies.quarantineStore.insert(entry('4'.repeat(32), 'shipments', '2024-05-01T13:00:00.000Z'));
 
-    const listed = dependencies.quarantineStore.list({ connectorId: 'orders', top: 2 });
+    const listed = await dependencies.quarantineStore.list({ connectorId: 'orders', top: 2 });
 
     expect(listed.map((payload) => payload.quarantineId)).toEqual(['3'.repeat(32), '2'.repeat(32)]);
   });
 
-  test('markReleased succeeds once', () => {
+  test('markReleased succeeds once', async () => {
     const payload = entry('a'.repeat(32), 'orders', '2024-05-01T10:00:00.000Z');
-    dependencies.quarantineStore.insert(payload);
+    await dependencies.quarantineStore.insert(payload);
 
-    expect(dependencies.quarantineStore.markReleased(payload.quarantineId, 'orders-1', testNow)).toBe(true);
-    expect(dependencies.quarantineStore.markReleased(payload.quarantineId, 'orders-2', testNow)).toBe(false);
-    expect(dependencies.quarantineStore.get(payload.quarantineId)).toMatchObject({ state: 'released', messageId: 'orders-1', releasedAt: testNow.toISOString() });
+    expect(await dependencies.quarantineStore.markReleased(payload.quarantineId, 'orders-1', testNow)).toBe(true);
+    expect(await dependencies.quarantineStore.markReleased(payload.quarantineId, 'orders-2', testNow)).toBe(false);
+    expect(await dependencies.quarantineStore.get(payload.quarantineId)).toMatchObject({ state: 'released', messageId: 'orders-1', releasedAt: testNow.toISOString() });
   });
 });
 
@@ -140,13 +140,13 @@ describe('quarantine of schema violations', () => {
     const { starter } = await sendInvalid();
 
     expect(starter.starts).toHaveLength(0);
-    expect(dependencies.trackingStore.getMessage(createMessageId('orders', 'evt-1'))).toBeUndefined();
+    expect(await dependencies.trackingStore.getMessage(createMessageId('orders', 'evt-1'))).toBeUndefined();
   });
 
   test('quarantine keeps the exact bytes and metadata', async () => {
     const { problem } = await sendInvalid();
 
-    const entry = dependencies.quarantineStore.get(problem.quarantineId);
+    const entry = await dependencies.quarantineStore.get(problem.quarantineId);
     expect(entry).toMatchObject({
       connectorId: 'orders',
       receivedAt: testNow.toISOString(),
@@ -163,7 +163,7 @@ describe('quarantine of schema violations', () => {
   test('violation is audited as rejected', async () => {
     const { problem } = await sendInvalid();
 
-    expect(dependencies.trackingStore.listAudit(problem.quarantineId).map((entry) => entry.step)).toEqual(['rejected']);
+    expect((await dependencies.trackingStore.listAudit(problem.quarantineId)).map((entry) => entry.step)).toEqual(['rejected']);
   });
 
   test('repeat of the same payload and dedup key keeps one entry', async () => {
@@ -173,8 +173,8 @@ describe('quarantine of schema violations', () => {
     const second = await sendInvalid();
 
     expect(second.problem.quarantineId).toBe(first.problem.quarantineId);
-    expect(dependencies.quarantineStore.list({ top: 10 })).toHaveLength(1);
-    expect(dependencies.trackingStore.listAudit(first.problem.quarantineId)).toHaveLength(2);
+    expect(await dependencies.quarantineStore.list({ top: 10 })).toHaveLength(1);
+    expect(await dependencies.trackingStore.listAudit(first.problem.quarantineId)).toHaveLength(2);
   });
 
   test('gzip payload is quarantined compressed', async () => {
@@ -185,7 +185,7 @@ describe('quarantine of schema violations', () => {
     const stored = await dependencies.payloadStore.get(`quarantine/orders/${problem.quarantineId}`);
     expect(stored?.bytes.equals(compressed)).toBe(true);
     expect(stored?.contentEncoding).toBe('gzip');
-    expect(dependencies.quarantineStore.get(problem.quarantineId)?.contentEncoding).toBe('gzip');
+    expect((await dependencies.quarantineStore.get(problem.quarantineId))?.contentEncoding).toBe('gzip');
   });
 
   test('payload store failure gets 503 and records nothing', async () => {
@@ -196,7 +196,7 @@ describe('quarantine of schema violations', () => {
     const { response } = await sendInvalid();
 
     expect(response.status).toBe(503);
-    expect(dependencies.quarantineStore.list({ top: 10 })).toHaveLength(0);
+    expect(await dependencies.quarantineStore.list({ top: 10 })).toHaveLength(0);
   });
 
   test('list shows metadata without bytes or errors', async () => {
@@ -262,7 +262,7 @@ describe('releaseQuarantined', () => {
     expect(bodyOf(response).errors).toEqual([{ pointer: '/customer/email', message: 'required property "email" is missing' }]);
     expect(bodyOf(response).detail).toContain('restart the host and release the payload again');
     expect(starter.starts).toHaveLength(0);
-    expect(dependencies.quarantineStore.get(quarantineId)?.state).toBe('quarantined');
+    expect((await dependencies.quarantineStore.get(quarantineId))?.state).toBe('quarantined');
   });
 
   test('valid payload is ingested under its dedup key', async () => {
@@ -285,9 +285,9 @@ describe('releaseQuarantined', () => {
     await releaseQuarantined(quarantineId, createRecordingStarter(), dependencies);
 
     const messageId = createMessageId('orders', 'evt-1');
-    expect(dependencies.quarantineStore.get(quarantineId)).toMatchObject({ state: 'released', messageId });
-    expect(dependencies.trackingStore.listAudit(quarantineId).map((entry) => entry.step)).toEqual(['rejected', 'released']);
-    expect(dependencies.trackingStore.listAudit(messageId).map((entry) => entry.step)).toEqual(['releasedFromQuarantine']);
+    expect(await dependencies.quarantineStore.get(quarantineId)).toMatchObject({ state: 'released', messageId });
+    expect((await dependencies.trackingStore.listAudit(quarantineId)).map((entry) => entry.step)).toEqual(['rejected', 'released']);
+    expect((await dependencies.trackingStore.listAudit(messageId)).map((entry) => entry.step)).toEqual(['releasedFromQuarantine']);
   });
 
   test('second release gets 409 with the message id', async () => {
@@ -310,7 +310,7 @@ describe('releaseQuarantined', () => {
 
     expect(response.status).toBe(200);
     expect(starter.starts).toHaveLength(0);
-    expect(dependencies.quarantineStore.get(quarantineId)?.state).toBe('released');
+    expect((await dependencies.quarantineStore.get(quarantineId))?.state).toBe('released');
   });
 
   test('payload without dedup key gets one message id per entry', async () => {

@@ -24,15 +24,15 @@ function readerReturning(status: { runtimeStatus: string; output?: unknown; cust
 describe('readMessageStatus', () => {
   let dependencies: TestDependencies;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dependencies = createTestDependencies();
     const store = dependencies.trackingStore;
-    store.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
-    store.markAccepted(messageId, 'token', { rawBlobName: `raw/orders/${messageId}`, sizeInBytes: 42, sha256: 'ab'.repeat(32), contentType: 'application/json' });
-    store.setMessageEntity(messageId, { type: 'order', key: '123', version: 3 });
-    store.recordAttempt({ messageId, destinationId: 'erp', attemptNumber: 1, startedAt: testNow.toISOString(), outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable', durationInMilliseconds: 12 });
-    store.recordAttempt({ messageId, destinationId: 'erp', attemptNumber: 2, startedAt: testNow.toISOString(), outcome: 'delivered', statusCode: 200, durationInMilliseconds: 8 });
-    store.appendAudit({ messageId, at: testNow.toISOString(), step: 'received', detail: { sizeInBytes: 42 } });
+    await store.claimMessage({ messageId, connectorId: 'orders', claimToken: 'token', now: testNow });
+    await store.markAccepted(messageId, 'token', { rawBlobName: `raw/orders/${messageId}`, sizeInBytes: 42, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+    await store.setMessageEntity(messageId, { type: 'order', key: '123', version: 3 });
+    await store.recordAttempt({ messageId, destinationId: 'erp', attemptNumber: 1, startedAt: testNow.toISOString(), outcome: 'retryable', statusCode: 503, error: 'HTTP 503 Service Unavailable', durationInMilliseconds: 12 });
+    await store.recordAttempt({ messageId, destinationId: 'erp', attemptNumber: 2, startedAt: testNow.toISOString(), outcome: 'delivered', statusCode: 200, durationInMilliseconds: 8 });
+    await store.appendAudit({ messageId, at: testNow.toISOString(), step: 'received', detail: { sizeInBytes: 42 } });
   });
 
   afterEach(() => {
@@ -115,7 +115,7 @@ describe('readMessageStatus', () => {
   });
 
   test('purged instance takes outcome from audit', async () => {
-    dependencies.trackingStore.appendAudit({ messageId, at: testNow.toISOString(), step: 'completed', detail: { outcome: 'delivered' } });
+    await dependencies.trackingStore.appendAudit({ messageId, at: testNow.toISOString(), step: 'completed', detail: { outcome: 'delivered' } });
     const reader = readerReturning(new Error('DurableClient error: Durable Functions extension replied with HTTP 404 response.'));
 
     const body = bodyOf(await readMessageStatus(messageId, reader, dependencies));
@@ -141,10 +141,10 @@ describe('readMessageStatus', () => {
 describe('listChanges', () => {
   let dependencies: TestDependencies;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dependencies = createTestDependencies();
     for (let version = 1; version <= 3; version++) {
-      dependencies.trackingStore.mirrorEntityState({ connectorId: 'orders', entityType: 'order', entityKey: '1', version, messageId: `orders-${version}`, at: testNow });
+      await dependencies.trackingStore.mirrorEntityState({ connectorId: 'orders', entityType: 'order', entityKey: '1', version, messageId: `orders-${version}`, at: testNow });
     }
   });
 

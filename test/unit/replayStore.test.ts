@@ -25,9 +25,9 @@ describe('ReplayStore', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function addMessage(messageId: string, seconds: number, connectorId = 'orders'): void {
-    store.claimMessage({ messageId, connectorId, claimToken: `token-${messageId}`, now: secondsAfterStart(seconds) });
-    store.markAccepted(messageId, `token-${messageId}`, { rawBlobName: `raw/${connectorId}/${messageId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+  async function addMessage(messageId: string, seconds: number, connectorId = 'orders'): Promise<void> {
+    await store.claimMessage({ messageId, connectorId, claimToken: `token-${messageId}`, now: secondsAfterStart(seconds) });
+    await store.markAccepted(messageId, `token-${messageId}`, { rawBlobName: `raw/${connectorId}/${messageId}`, sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
   }
 
   function createReplay(fields: Partial<NewBulkReplay> = {}) {
@@ -44,126 +44,126 @@ describe('ReplayStore', () => {
   }
 
   /** Takes every page of `limit` messages, advancing as the activity does, and returns the ids in order. */
-  function takeAllPages(limit: number): string[] {
+  async function takeAllPages(limit: number): Promise<string[]> {
     const ids: string[] = [];
     for (let page = 0; page < 20; page++) {
-      const positions = store.replays.takeNextPage('replay-1', limit);
+      const positions = await store.replays.takeNextPage('replay-1', limit);
       if (positions.length === 0) {
         break;
       }
       ids.push(...positions.map((position) => position.messageId));
-      store.replays.advancePosition('replay-1', positions[positions.length - 1], secondsAfterStart(200).toISOString());
+      await store.replays.advancePosition('replay-1', positions[positions.length - 1], secondsAfterStart(200).toISOString());
     }
     return ids;
   }
 
-  test('dry run preview counts and lists the oldest', () => {
-    addMessage('orders-a', 2);
-    addMessage('orders-b', 1);
-    addMessage('invoices-a', 3, 'invoices');
+  test('dry run preview counts and lists the oldest', async () => {
+    await addMessage('orders-a', 2);
+    await addMessage('orders-b', 1);
+    await addMessage('invoices-a', 3, 'invoices');
 
-    expect(store.replays.previewMatching({ connectorId: 'orders' }, 1)).toEqual({ total: 2, messageIds: ['orders-b'] });
+    expect(await store.replays.previewMatching({ connectorId: 'orders' }, 1)).toEqual({ total: 2, messageIds: ['orders-b'] });
   });
 
-  test('replayed message is left to its replay', () => {
-    addMessage('orders-a', 1);
-    addMessage('orders-b', 2);
-    const original = store.getMessage('orders-a');
-    store.claimReplayMessage(original!, { messageId: 'orders-a-replay', claimToken: 'token-replay', now: secondsAfterStart(3) });
-    store.markAccepted('orders-a-replay', 'token-replay', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+  test('replayed message is left to its replay', async () => {
+    await addMessage('orders-a', 1);
+    await addMessage('orders-b', 2);
+    const original = await store.getMessage('orders-a');
+    await store.claimReplayMessage(original!, { messageId: 'orders-a-replay', claimToken: 'token-replay', now: secondsAfterStart(3) });
+    await store.markAccepted('orders-a-replay', 'token-replay', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
 
-    expect(store.replays.previewMatching({ connectorId: 'orders' }, 10).messageIds).toEqual(['orders-b', 'orders-a-replay']);
+    expect((await store.replays.previewMatching({ connectorId: 'orders' }, 10)).messageIds).toEqual(['orders-b', 'orders-a-replay']);
   });
 
-  test('new replay is running with the total fixed', () => {
-    addMessage('orders-a', 1);
-    addMessage('orders-b', 2);
+  test('new replay is running with the total fixed', async () => {
+    await addMessage('orders-a', 1);
+    await addMessage('orders-b', 2);
 
-    const replay = createReplay();
+    const replay = await createReplay();
 
     expect(replay).toMatchObject({ state: 'running', total: 2, replayed: 0, failed: 0, upperBound: { receivedAt: secondsAfterStart(2).toISOString(), messageId: 'orders-b' } });
   });
 
-  test('pages go oldest first to the end', () => {
+  test('pages go oldest first to the end', async () => {
     for (let index = 0; index < 5; index++) {
-      addMessage(`orders-${index}`, index);
+      await addMessage(`orders-${index}`, index);
     }
-    createReplay();
+    await createReplay();
 
-    expect(takeAllPages(2)).toEqual(['orders-0', 'orders-1', 'orders-2', 'orders-3', 'orders-4']);
+    expect(await takeAllPages(2)).toEqual(['orders-0', 'orders-1', 'orders-2', 'orders-3', 'orders-4']);
   });
 
-  test('messages after the start are not replayed', () => {
-    addMessage('orders-a', 1);
-    createReplay();
-    addMessage('orders-b', 200);
+  test('messages after the start are not replayed', async () => {
+    await addMessage('orders-a', 1);
+    await createReplay();
+    await addMessage('orders-b', 200);
 
-    expect(takeAllPages(10)).toEqual(['orders-a']);
+    expect(await takeAllPages(10)).toEqual(['orders-a']);
   });
 
-  test('replays it created are not picked up', () => {
-    addMessage('orders-a', 1);
-    createReplay();
+  test('replays it created are not picked up', async () => {
+    await addMessage('orders-a', 1);
+    await createReplay();
     // A replay received in the same millisecond as its original, and sorted after it.
-    store.claimReplayMessage(store.getMessage('orders-a')!, { messageId: 'orders-b', claimToken: 'token-b', now: secondsAfterStart(1) });
-    store.markAccepted('orders-b', 'token-b', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
-    store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', newMessageId: 'orders-b', at: secondsAfterStart(101).toISOString() });
+    await store.claimReplayMessage((await store.getMessage('orders-a'))!, { messageId: 'orders-b', claimToken: 'token-b', now: secondsAfterStart(1) });
+    await store.markAccepted('orders-b', 'token-b', { rawBlobName: 'raw/orders/orders-a', sizeInBytes: 2, sha256: 'ab'.repeat(32), contentType: 'application/json' });
+    await store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', newMessageId: 'orders-b', at: secondsAfterStart(101).toISOString() });
 
     // orders-a is left out too, because it has been replayed.
-    expect(takeAllPages(10)).toEqual([]);
+    expect(await takeAllPages(10)).toEqual([]);
   });
 
-  test('replay with no match has no pages', () => {
-    createReplay();
+  test('replay with no match has no pages', async () => {
+    await createReplay();
 
-    expect(store.replays.takeNextPage('replay-1', 10)).toEqual([]);
+    expect(await store.replays.takeNextPage('replay-1', 10)).toEqual([]);
   });
 
-  test('item counts once', () => {
-    addMessage('orders-a', 1);
-    createReplay();
+  test('item counts once', async () => {
+    await addMessage('orders-a', 1);
+    await createReplay();
     const item = { originalMessageId: 'orders-a', newMessageId: 'orders-new', at: secondsAfterStart(101).toISOString() };
 
-    expect(store.replays.recordItem('replay-1', item)).toBe(true);
-    expect(store.replays.recordItem('replay-1', item)).toBe(false);
-    expect(store.replays.getBulkReplay('replay-1')?.replayed).toBe(1);
+    expect(await store.replays.recordItem('replay-1', item)).toBe(true);
+    expect(await store.replays.recordItem('replay-1', item)).toBe(false);
+    expect((await store.replays.getBulkReplay('replay-1'))?.replayed).toBe(1);
   });
 
-  test('failed item counts as failed', () => {
-    addMessage('orders-a', 1);
-    createReplay();
+  test('failed item counts as failed', async () => {
+    await addMessage('orders-a', 1);
+    await createReplay();
 
-    store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', error: 'payload gone', at: secondsAfterStart(101).toISOString() });
+    await store.replays.recordItem('replay-1', { originalMessageId: 'orders-a', error: 'payload gone', at: secondsAfterStart(101).toISOString() });
 
-    expect(store.replays.getBulkReplay('replay-1')).toMatchObject({ replayed: 0, failed: 1 });
-    expect(store.replays.listItems('replay-1', false, 10)).toEqual([{ originalMessageId: 'orders-a', error: 'payload gone', at: secondsAfterStart(101).toISOString() }]);
+    expect(await store.replays.getBulkReplay('replay-1')).toMatchObject({ replayed: 0, failed: 1 });
+    expect(await store.replays.listItems('replay-1', false, 10)).toEqual([{ originalMessageId: 'orders-a', error: 'payload gone', at: secondsAfterStart(101).toISOString() }]);
   });
 
-  test('cancel stops a running replay once', () => {
-    createReplay();
+  test('cancel stops a running replay once', async () => {
+    await createReplay();
 
-    expect(store.replays.cancelBulkReplay('replay-1', 'wrong filter', 'ops@example.com', secondsAfterStart(101).toISOString())).toBe(true);
-    expect(store.replays.cancelBulkReplay('replay-1', 'again', 'ops@example.com', secondsAfterStart(102).toISOString())).toBe(false);
-    expect(store.replays.getBulkReplay('replay-1')).toMatchObject({ state: 'cancelled', cancelReason: 'wrong filter', cancelledBy: 'ops@example.com' });
+    expect(await store.replays.cancelBulkReplay('replay-1', 'wrong filter', 'ops@example.com', secondsAfterStart(101).toISOString())).toBe(true);
+    expect(await store.replays.cancelBulkReplay('replay-1', 'again', 'ops@example.com', secondsAfterStart(102).toISOString())).toBe(false);
+    expect(await store.replays.getBulkReplay('replay-1')).toMatchObject({ state: 'cancelled', cancelReason: 'wrong filter', cancelledBy: 'ops@example.com' });
   });
 
-  test('finish keeps a cancelled state', () => {
-    createReplay();
-    store.replays.cancelBulkReplay('replay-1', 'wrong filter', 'ops@example.com', secondsAfterStart(101).toISOString());
+  test('finish keeps a cancelled state', async () => {
+    await createReplay();
+    await store.replays.cancelBulkReplay('replay-1', 'wrong filter', 'ops@example.com', secondsAfterStart(101).toISOString());
 
-    expect(store.replays.finishBulkReplay('replay-1', 'completed', secondsAfterStart(102).toISOString())).toBe(false);
-    expect(store.replays.getBulkReplay('replay-1')?.state).toBe('cancelled');
+    expect(await store.replays.finishBulkReplay('replay-1', 'completed', secondsAfterStart(102).toISOString())).toBe(false);
+    expect((await store.replays.getBulkReplay('replay-1'))?.state).toBe('cancelled');
   });
 
-  test('replay message copies the original', () => {
-    addMessage('orders-a', 1);
+  test('replay message copies the original', async () => {
+    await addMessage('orders-a', 1);
     store.db.prepare(`UPDATE messages SET forwarded_headers = ?, dedup_key_hash = 'hash' WHERE message_id = 'orders-a'`).run(JSON.stringify({ 'x-partner': 'p1' }));
 
-    const { inserted, message } = store.claimReplayMessage(store.getMessage('orders-a')!, { messageId: 'orders-r', claimToken: 'token-r', now: secondsAfterStart(50) });
+    const { inserted, message } = await store.claimReplayMessage((await store.getMessage('orders-a'))!, { messageId: 'orders-r', claimToken: 'token-r', now: secondsAfterStart(50) });
 
     expect(inserted).toBe(true);
     expect(message).toMatchObject({ rawBlobName: 'raw/orders/orders-a', replayOf: 'orders-a', forwardedHeaders: { 'x-partner': 'p1' }, claimState: 'receiving' });
     expect(message.dedupKeyHash).toBeUndefined();
-    expect(store.listReplaysOf('orders-a')).toEqual([{ messageId: 'orders-r', receivedAt: secondsAfterStart(50).toISOString() }]);
+    expect(await store.listReplaysOf('orders-a')).toEqual([{ messageId: 'orders-r', receivedAt: secondsAfterStart(50).toISOString() }]);
   });
 });

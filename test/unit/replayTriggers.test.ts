@@ -42,9 +42,9 @@ describe('replay triggers', () => {
     const store = dependencies.trackingStore;
     const rawBlobName = `raw/orders/${messageId}`;
     const digest = await dependencies.payloadStore.put(rawBlobName, Buffer.from('{"orderId":"1"}'), { contentType: 'application/json' });
-    store.claimMessage({ messageId, connectorId: 'orders', dedupKeyHash: 'hash', claimToken: 'token', now: testNow });
-    store.markAccepted(messageId, 'token', { rawBlobName, sizeInBytes: digest.sizeInBytes, sha256: digest.sha256, contentType: 'application/json' });
-    store.setMessageOutcome(messageId, 'delivered', undefined, testNow.toISOString());
+    await store.claimMessage({ messageId, connectorId: 'orders', dedupKeyHash: 'hash', claimToken: 'token', now: testNow });
+    await store.markAccepted(messageId, 'token', { rawBlobName, sizeInBytes: digest.sizeInBytes, sha256: digest.sha256, contentType: 'application/json' });
+    await store.setMessageOutcome(messageId, 'delivered', undefined, testNow.toISOString());
   }
 
   function replay(body: unknown, messageId = originalId, headers?: Record<string, string>) {
@@ -70,7 +70,7 @@ describe('replay triggers', () => {
 
     test('replay of a replay keeps the first message as root', async () => {
       const firstReplayId = bodyOf(await replay({ reason: 'target fixed' }).response).messageId;
-      dependencies.trackingStore.setMessageOutcome(firstReplayId, 'deadLettered', 'HTTP 503', testNow.toISOString());
+      await dependencies.trackingStore.setMessageOutcome(firstReplayId, 'deadLettered', 'HTTP 503', testNow.toISOString());
 
       const { starter, response } = replay({ reason: 'target fixed again' }, firstReplayId);
       await response;
@@ -81,15 +81,15 @@ describe('replay triggers', () => {
     test('links both messages', async () => {
       const newId = bodyOf(await replay({ reason: 'target fixed' }).response).messageId;
 
-      expect(dependencies.trackingStore.getMessage(newId)).toMatchObject({ replayOf: originalId, claimState: 'accepted' });
-      expect(dependencies.trackingStore.listReplaysOf(originalId).map((entry) => entry.messageId)).toEqual([newId]);
+      expect(await dependencies.trackingStore.getMessage(newId)).toMatchObject({ replayOf: originalId, claimState: 'accepted' });
+      expect((await dependencies.trackingStore.listReplaysOf(originalId)).map((entry) => entry.messageId)).toEqual([newId]);
     });
 
     test('audits both messages with the operator', async () => {
       const newId = bodyOf(await replay({ reason: 'target fixed', destinationIds: ['crm'] }).response).messageId;
 
-      const originalAudit = dependencies.trackingStore.listAudit(originalId);
-      const replayAudit = dependencies.trackingStore.listAudit(newId);
+      const originalAudit = await dependencies.trackingStore.listAudit(originalId);
+      const replayAudit = await dependencies.trackingStore.listAudit(newId);
       expect(originalAudit).toMatchObject([{ step: 'replayed', key: newId, detail: { messageId: newId, operator, reason: 'target fixed', destinationIds: ['crm'] } }]);
       expect(replayAudit).toMatchObject([{ step: 'replayRequested', detail: { originalMessageId: originalId, operator, reason: 'target fixed' } }]);
     });
@@ -105,7 +105,7 @@ describe('replay triggers', () => {
     test('request without identity audits unknown', async () => {
       await replay({ reason: 'target fixed' }, originalId, {}).response;
 
-      expect(dependencies.trackingStore.listAudit(originalId)[0].detail.operator).toBe('unknown');
+      expect((await dependencies.trackingStore.listAudit(originalId))[0].detail.operator).toBe('unknown');
     });
 
     test.each([
@@ -200,7 +200,7 @@ describe('replay triggers', () => {
       const result = await replayMessage(postRequest(`/api/messages/${originalId}/replay`, { reason: 'r' }), originalId, starter, dependencies);
 
       expect(result.status).toBe(503);
-      expect(dependencies.trackingStore.listReplaysOf(originalId)).toEqual([]);
+      expect(await dependencies.trackingStore.listReplaysOf(originalId)).toEqual([]);
     });
   });
 
@@ -230,8 +230,8 @@ describe('replay triggers', () => {
       expect(result.status).toBe(202);
       expect(bodyOf(result).total).toBe(1);
       expect(starter.starts).toEqual([{ name: 'bulkReplay', instanceId: replayId, input: { replayId, requestsPerSecond: 2 } }]);
-      expect(dependencies.trackingStore.replays.getBulkReplay(replayId)).toMatchObject({ state: 'running', operator, requestsPerSecond: 2 });
-      expect(dependencies.trackingStore.listAudit(replayId)).toMatchObject([{ step: 'bulkReplayStarted', detail: { operator, reason: 'r' } }]);
+      expect(await dependencies.trackingStore.replays.getBulkReplay(replayId)).toMatchObject({ state: 'running', operator, requestsPerSecond: 2 });
+      expect(await dependencies.trackingStore.listAudit(replayId)).toMatchObject([{ step: 'bulkReplayStarted', detail: { operator, reason: 'r' } }]);
     });
 
     test.each([
@@ -281,12 +281,12 @@ describe('replay triggers', () => {
 
       expect(result.status).toBe(200);
       expect(bodyOf(await readBulkReplay(replayId, dependencies))).toMatchObject({ state: 'cancelled', cancelReason: 'wrong filter', cancelledBy: operator });
-      expect(dependencies.trackingStore.listAudit(replayId).map((entry) => entry.step)).toEqual(['bulkReplayStarted', 'bulkReplayCancelled']);
+      expect((await dependencies.trackingStore.listAudit(replayId)).map((entry) => entry.step)).toEqual(['bulkReplayStarted', 'bulkReplayCancelled']);
     });
 
     test('cancel of a finished replay is 409', async () => {
       const replayId = bodyOf(await startBulk({ filter: {}, reason: 'r' }).response).replayId;
-      dependencies.trackingStore.replays.finishBulkReplay(replayId, 'completed', testNow.toISOString());
+      await dependencies.trackingStore.replays.finishBulkReplay(replayId, 'completed', testNow.toISOString());
 
       const result = await cancelBulkReplay(postRequest(`/api/replays/${replayId}/cancel`, { reason: 'late' }), replayId, dependencies);
 

@@ -137,15 +137,15 @@ describe('audit scrubbing', () => {
     dependencies.dispose();
   });
 
-  test('audit detail shows redacted secret', () => {
-    dependencies.trackingStore.appendAudit({
+  test('audit detail shows redacted secret', async () => {
+    await dependencies.trackingStore.appendAudit({
       messageId: 'orders-1',
       at: '2024-05-01T10:00:00.000Z',
       step: 'failed',
       detail: { error: `HTTP 500: echo ${testSecret}`, attempts: 3 },
     });
 
-    const [entry] = dependencies.trackingStore.listAudit('orders-1');
+    const [entry] = await dependencies.trackingStore.listAudit('orders-1');
     expect(entry?.detail).toEqual({ error: 'HTTP 500: echo [redacted]', attempts: 3 });
   });
 });

@@ -49,12 +49,12 @@ describe('TrackingStore', () => {
       expect(fs.existsSync(path.join(dataDir, 'tracking.db'))).toBe(true);
     });
 
-    test('reopening keeps the data', () => {
-      claim('token-a');
+    test('reopening keeps the data', async () => {
+      await claim('token-a');
       store.close();
       store = openTrackingStore(dataDir);
 
-      expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
+      expect((await store.getMessage('orders-1'))?.claimToken).toBe('token-a');
     });
 
     test('rejects a newer schema version', () => {
@@ -69,8 +69,8 @@ describe('TrackingStore', () => {
       store = openTrackingStore(dataDir);
     });
 
-    test('migrates a version 1 database', () => {
-      claim('token-a');
+    test('migrates a version 1 database', async () => {
+      await claim('token-a');
       store.db.exec(
         [
           'DROP TABLE quarantine',
@@ -91,12 +91,12 @@ describe('TrackingStore', () => {
       store = openTrackingStore(dataDir);
 
       expect(store.db.pragma('user_version', { simple: true })).toBe(trackingSchemaVersion);
-      expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
+      expect((await store.getMessage('orders-1'))?.claimToken).toBe('token-a');
       expect(store.db.prepare('SELECT COUNT(*) AS count FROM quarantine').get()).toEqual({ count: 0 });
     });
 
-    test('migrates a version 3 database', () => {
-      claim('token-a');
+    test('migrates a version 3 database', async () => {
+      await claim('token-a');
       store.db.exec('DROP TABLE replay_items; DROP TABLE replays;');
       store.db.pragma('user_version = 3');
       store.close();
@@ -104,79 +104,79 @@ describe('TrackingStore', () => {
       store = openTrackingStore(dataDir);
 
       expect(store.db.pragma('user_version', { simple: true })).toBe(4);
-      expect(store.getMessage('orders-1')?.claimToken).toBe('token-a');
+      expect((await store.getMessage('orders-1'))?.claimToken).toBe('token-a');
       expect(store.db.prepare('SELECT COUNT(*) AS count FROM replays').get()).toEqual({ count: 0 });
       expect(store.db.prepare('SELECT COUNT(*) AS count FROM replay_items').get()).toEqual({ count: 0 });
     });
 
-    test('keeps a message outcome and its deliveries', () => {
-      claim('token-a');
-      store.upsertDelivery({ messageId: 'orders-1', destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, updatedAt: '2024-05-01T10:00:01.000Z' });
-      store.setMessageOutcome('orders-1', 'deadLettered', 'destination erp: HTTP 400', '2024-05-01T10:00:02.000Z');
+    test('keeps a message outcome and its deliveries', async () => {
+      await claim('token-a');
+      await store.upsertDelivery({ messageId: 'orders-1', destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, updatedAt: '2024-05-01T10:00:01.000Z' });
+      await store.setMessageOutcome('orders-1', 'deadLettered', 'destination erp: HTTP 400', '2024-05-01T10:00:02.000Z');
 
-      expect(store.getMessage('orders-1')?.outcome).toBe('deadLettered');
-      expect(store.listDeliveries('orders-1')).toEqual([
+      expect((await store.getMessage('orders-1'))?.outcome).toBe('deadLettered');
+      expect(await store.listDeliveries('orders-1')).toEqual([
         { messageId: 'orders-1', destinationId: 'erp', outcome: 'deadLettered', reason: 'HTTP 400', attempts: 1, updatedAt: '2024-05-01T10:00:01.000Z' },
       ]);
     });
   });
 
   describe('claimMessage', () => {
-    test('first claim wins', () => {
-      const result = claim('token-a');
+    test('first claim wins', async () => {
+      const result = await claim('token-a');
 
       expect(result).toMatchObject({ status: 'claimed', takenOver: false });
       expect(result.message.claimState).toBe('receiving');
       expect(result.message.receivedAt).toBe('2024-05-01T10:00:00.000Z');
     });
 
-    test('second claim sees the existing row', () => {
-      claim('token-a');
+    test('second claim sees the existing row', async () => {
+      await claim('token-a');
 
-      const result = claim('token-b', secondsAfterStart(1));
+      const result = await claim('token-b', secondsAfterStart(1));
 
       expect(result.status).toBe('exists');
       expect(result.message.claimToken).toBe('token-a');
     });
 
-    test('accepted message is never taken over', () => {
-      claim('token-a');
-      store.markAccepted('orders-1', 'token-a', payload);
+    test('accepted message is never taken over', async () => {
+      await claim('token-a');
+      await store.markAccepted('orders-1', 'token-a', payload);
 
-      const result = claim('token-b', secondsAfterStart(3600), 1000);
+      const result = await claim('token-b', secondsAfterStart(3600), 1000);
 
       expect(result.status).toBe('exists');
       expect(result.message.claimState).toBe('accepted');
     });
 
-    test('young receiving claim is not taken over', () => {
-      claim('token-a');
+    test('young receiving claim is not taken over', async () => {
+      await claim('token-a');
 
-      expect(claim('token-b', secondsAfterStart(5), 30_000).status).toBe('exists');
+      expect((await claim('token-b', secondsAfterStart(5), 30_000)).status).toBe('exists');
     });
 
-    test('old receiving claim is taken over', () => {
-      claim('token-a');
+    test('old receiving claim is taken over', async () => {
+      await claim('token-a');
 
-      const result = claim('token-b', secondsAfterStart(31), 30_000);
+      const result = await claim('token-b', secondsAfterStart(31), 30_000);
 
       expect(result).toMatchObject({ status: 'claimed', takenOver: true });
       expect(result.message.claimToken).toBe('token-b');
     });
 
-    test('old owner cannot accept after a takeover', () => {
-      claim('token-a');
-      claim('token-b', secondsAfterStart(31), 30_000);
+    test('old owner cannot accept after a takeover', async () => {
+      await claim('token-a');
+      await claim('token-b', secondsAfterStart(31), 30_000);
 
-      expect(store.markAccepted('orders-1', 'token-a', payload)).toBe(false);
-      expect(store.markAccepted('orders-1', 'token-b', payload)).toBe(true);
+      expect(await store.markAccepted('orders-1', 'token-a', payload)).toBe(false);
+      expect(await store.markAccepted('orders-1', 'token-b', payload)).toBe(true);
     });
 
-    test('a second connection sees the claim', () => {
-      claim('token-a');
+    test('a second connection sees the claim', async () => {
+      await claim('token-a');
       const other = openTrackingStore(dataDir);
       try {
-        expect(other.claimMessage({ messageId: 'orders-1', connectorId: 'orders', claimToken: 'token-b', now: startTime }).status).toBe('exists');
+        expect((await other.claimMessage({ messageId: 'orders-1', connectorId: 'orders', claimToken: 'token-b', now: startTime })).status).toBe('exists');
       } finally {
         other.close();
       }
@@ -184,54 +184,54 @@ describe('TrackingStore', () => {
   });
 
   describe('markAccepted and releaseClaim', () => {
-    test('markAccepted stores the payload reference', () => {
-      claim('token-a');
+    test('markAccepted stores the payload reference', async () => {
+      await claim('token-a');
 
-      expect(store.markAccepted('orders-1', 'token-a', payload)).toBe(true);
-      expect(store.getMessage('orders-1')).toMatchObject({ claimState: 'accepted', ...payload });
+      expect(await store.markAccepted('orders-1', 'token-a', payload)).toBe(true);
+      expect(await store.getMessage('orders-1')).toMatchObject({ claimState: 'accepted', ...payload });
     });
 
-    test('releaseClaim deletes a receiving claim', () => {
-      claim('token-a');
+    test('releaseClaim deletes a receiving claim', async () => {
+      await claim('token-a');
 
-      expect(store.releaseClaim('orders-1', 'token-a')).toBe(true);
-      expect(store.getMessage('orders-1')).toBeUndefined();
-      expect(claim('token-b').status).toBe('claimed');
+      expect(await store.releaseClaim('orders-1', 'token-a')).toBe(true);
+      expect(await store.getMessage('orders-1')).toBeUndefined();
+      expect((await claim('token-b')).status).toBe('claimed');
     });
 
-    test('releaseClaim needs the owning token', () => {
-      claim('token-a');
+    test('releaseClaim needs the owning token', async () => {
+      await claim('token-a');
 
-      expect(store.releaseClaim('orders-1', 'token-b')).toBe(false);
-      expect(store.getMessage('orders-1')).toBeDefined();
+      expect(await store.releaseClaim('orders-1', 'token-b')).toBe(false);
+      expect(await store.getMessage('orders-1')).toBeDefined();
     });
 
-    test('releaseClaim keeps an accepted message', () => {
-      claim('token-a');
-      store.markAccepted('orders-1', 'token-a', payload);
+    test('releaseClaim keeps an accepted message', async () => {
+      await claim('token-a');
+      await store.markAccepted('orders-1', 'token-a', payload);
 
-      expect(store.releaseClaim('orders-1', 'token-a')).toBe(false);
+      expect(await store.releaseClaim('orders-1', 'token-a')).toBe(false);
     });
   });
 
   describe('message entity', () => {
-    test('keeps number and string versions apart', () => {
-      claim('token-a');
+    test('keeps number and string versions apart', async () => {
+      await claim('token-a');
 
-      store.setMessageEntity('orders-1', { type: 'order', key: '123', version: 7 });
-      expect(store.getMessage('orders-1')?.entity).toEqual({ type: 'order', key: '123', version: 7 });
+      await store.setMessageEntity('orders-1', { type: 'order', key: '123', version: 7 });
+      expect((await store.getMessage('orders-1'))?.entity).toEqual({ type: 'order', key: '123', version: 7 });
 
-      store.setMessageEntity('orders-1', { type: 'order', key: '123', version: '7' });
-      expect(store.getMessage('orders-1')?.entity).toEqual({ type: 'order', key: '123', version: '7' });
+      await store.setMessageEntity('orders-1', { type: 'order', key: '123', version: '7' });
+      expect((await store.getMessage('orders-1'))?.entity).toEqual({ type: 'order', key: '123', version: '7' });
     });
   });
 
   describe('attempts', () => {
-    test('lists attempts in order', () => {
-      store.recordAttempt({ messageId: 'orders-1', destinationId: 'erp', attemptNumber: 2, startedAt: '2024-05-01T10:00:02.000Z', outcome: 'delivered', statusCode: 200, durationInMilliseconds: 5 });
-      store.recordAttempt({ messageId: 'orders-1', destinationId: 'erp', attemptNumber: 1, startedAt: '2024-05-01T10:00:01.000Z', outcome: 'retryable', statusCode: 503, error: 'HTTP 503', durationInMilliseconds: 7, responseBodyStart: 'busy' });
+    test('lists attempts in order', async () => {
+      await store.recordAttempt({ messageId: 'orders-1', destinationId: 'erp', attemptNumber: 2, startedAt: '2024-05-01T10:00:02.000Z', outcome: 'delivered', statusCode: 200, durationInMilliseconds: 5 });
+      await store.recordAttempt({ messageId: 'orders-1', destinationId: 'erp', attemptNumber: 1, startedAt: '2024-05-01T10:00:01.000Z', outcome: 'retryable', statusCode: 503, error: 'HTTP 503', durationInMilliseconds: 7, responseBodyStart: 'busy' });
 
-      const attempts = store.listAttempts('orders-1');
+      const attempts = await store.listAttempts('orders-1');
 
       expect(attempts.map((attempt) => attempt.attemptNumber)).toEqual([1, 2]);
       expect(attempts[0]).toEqual({
@@ -247,12 +247,12 @@ describe('TrackingStore', () => {
       });
     });
 
-    test('re-recording an attempt replaces it', () => {
+    test('re-recording an attempt replaces it', async () => {
       const attempt = { messageId: 'orders-1', destinationId: 'erp', attemptNumber: 1, startedAt: startTime.toISOString(), outcome: 'retryable' as const, error: 'timed out after 5000 ms', durationInMilliseconds: 5000 };
-      store.recordAttempt(attempt);
-      store.recordAttempt({ ...attempt, outcome: 'delivered', statusCode: 200, error: undefined, durationInMilliseconds: 3 });
+      await store.recordAttempt(attempt);
+      await store.recordAttempt({ ...attempt, outcome: 'delivered', statusCode: 200, error: undefined, durationInMilliseconds: 3 });
 
-      const attempts = store.listAttempts('orders-1');
+      const attempts = await store.listAttempts('orders-1');
 
       expect(attempts).toHaveLength(1);
       expect(attempts[0].outcome).toBe('delivered');
@@ -260,28 +260,28 @@ describe('TrackingStore', () => {
   });
 
   describe('audit', () => {
-    test('appends and lists entries', () => {
-      store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'received', detail: { sizeInBytes: 12 } });
-      store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'erp', detail: { statusCode: 200 } });
+    test('appends and lists entries', async () => {
+      await store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'received', detail: { sizeInBytes: 12 } });
+      await store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'erp', detail: { statusCode: 200 } });
 
-      expect(store.listAudit('orders-1')).toEqual([
+      expect(await store.listAudit('orders-1')).toEqual([
         { messageId: 'orders-1', at: startTime.toISOString(), step: 'received', key: '', detail: { sizeInBytes: 12 } },
         { messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'erp', detail: { statusCode: 200 } },
       ]);
     });
 
-    test('repeated step and key is ignored', () => {
-      expect(store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'received', detail: {} })).toBe(true);
-      expect(store.appendAudit({ messageId: 'orders-1', at: secondsAfterStart(1).toISOString(), step: 'received', detail: {} })).toBe(false);
+    test('repeated step and key is ignored', async () => {
+      expect(await store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'received', detail: {} })).toBe(true);
+      expect(await store.appendAudit({ messageId: 'orders-1', at: secondsAfterStart(1).toISOString(), step: 'received', detail: {} })).toBe(false);
 
-      expect(store.listAudit('orders-1')).toHaveLength(1);
+      expect(await store.listAudit('orders-1')).toHaveLength(1);
     });
 
-    test('same step with another key is added', () => {
-      store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'erp', detail: {} });
-      store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'crm', detail: {} });
+    test('same step with another key is added', async () => {
+      await store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'erp', detail: {} });
+      await store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'delivered', key: 'crm', detail: {} });
 
-      expect(store.listAudit('orders-1')).toHaveLength(2);
+      expect(await store.listAudit('orders-1')).toHaveLength(2);
     });
   });
 
@@ -292,47 +292,47 @@ describe('TrackingStore', () => {
       return store.db.prepare(`SELECT * FROM entity_state WHERE entity_key = '123'`).get() as Record<string, unknown> | undefined;
     }
 
-    test('mirror writes state and a change', () => {
-      const result = store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
+    test('mirror writes state and a change', async () => {
+      const result = await store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
 
       expect(result).toEqual({ applied: true, changeVersion: 1 });
       expect(stateRow()).toMatchObject({ version: 1, last_message_id: 'orders-1', change_version: 1 });
     });
 
-    test('newer version advances the change version', () => {
-      store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
+    test('newer version advances the change version', async () => {
+      await store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
 
-      const result = store.mirrorEntityState({ ...mirror, version: 2, messageId: 'orders-2' });
+      const result = await store.mirrorEntityState({ ...mirror, version: 2, messageId: 'orders-2' });
 
       expect(result).toEqual({ applied: true, changeVersion: 2 });
       expect(stateRow()).toMatchObject({ version: 2, last_message_id: 'orders-2' });
     });
 
-    test('same message again returns its change version', () => {
-      store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
+    test('same message again returns its change version', async () => {
+      await store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
 
-      const result = store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
+      const result = await store.mirrorEntityState({ ...mirror, version: 1, messageId: 'orders-1' });
 
       expect(result).toEqual({ applied: true, changeVersion: 1 });
-      expect(store.listChanges(0, 10).changes).toHaveLength(1);
+      expect((await store.listChanges(0, 10)).changes).toHaveLength(1);
     });
 
-    test('older version changes nothing', () => {
-      store.mirrorEntityState({ ...mirror, version: 5, messageId: 'orders-5' });
+    test('older version changes nothing', async () => {
+      await store.mirrorEntityState({ ...mirror, version: 5, messageId: 'orders-5' });
 
-      const result = store.mirrorEntityState({ ...mirror, version: 4, messageId: 'orders-4' });
+      const result = await store.mirrorEntityState({ ...mirror, version: 4, messageId: 'orders-4' });
 
       expect(result).toEqual({ applied: false, changeVersion: 1 });
       expect(stateRow()).toMatchObject({ version: 5 });
-      expect(store.listChanges(0, 10).changes).toHaveLength(1);
+      expect((await store.listChanges(0, 10)).changes).toHaveLength(1);
     });
 
-    test('listChanges pages after a change version', () => {
+    test('listChanges pages after a change version', async () => {
       for (let version = 1; version <= 5; version++) {
-        store.mirrorEntityState({ ...mirror, version, messageId: `orders-${version}` });
+        await store.mirrorEntityState({ ...mirror, version, messageId: `orders-${version}` });
       }
 
-      const page = store.listChanges(2, 2);
+      const page = await store.listChanges(2, 2);
 
       expect(page.changes.map((change) => change.changeVersion)).toEqual([3, 4]);
       expect(page.lastChangeVersion).toBe(4);
@@ -348,40 +348,40 @@ describe('TrackingStore', () => {
       });
     });
 
-    test('empty page keeps since', () => {
-      expect(store.listChanges(9, 10)).toEqual({ changes: [], lastChangeVersion: 9 });
+    test('empty page keeps since', async () => {
+      expect(await store.listChanges(9, 10)).toEqual({ changes: [], lastChangeVersion: 9 });
     });
   });
 
   describe('deleteMessagesOlderThan', () => {
-    test('deletes old messages with attempts and audit', () => {
-      claim('token-a');
-      store.recordAttempt({ messageId: 'orders-1', destinationId: 'erp', attemptNumber: 1, startedAt: startTime.toISOString(), outcome: 'delivered', statusCode: 200, durationInMilliseconds: 1 });
-      store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'received', detail: {} });
-      store.claimMessage({ messageId: 'orders-2', connectorId: 'orders', claimToken: 'token-c', now: secondsAfterStart(100) });
+    test('deletes old messages with attempts and audit', async () => {
+      await claim('token-a');
+      await store.recordAttempt({ messageId: 'orders-1', destinationId: 'erp', attemptNumber: 1, startedAt: startTime.toISOString(), outcome: 'delivered', statusCode: 200, durationInMilliseconds: 1 });
+      await store.appendAudit({ messageId: 'orders-1', at: startTime.toISOString(), step: 'received', detail: {} });
+      await store.claimMessage({ messageId: 'orders-2', connectorId: 'orders', claimToken: 'token-c', now: secondsAfterStart(100) });
 
-      const deleted = store.deleteMessagesOlderThan(secondsAfterStart(50));
+      const deleted = await store.deleteMessagesOlderThan(secondsAfterStart(50));
 
       expect(deleted).toBe(1);
-      expect(store.getMessage('orders-1')).toBeUndefined();
-      expect(store.listAttempts('orders-1')).toEqual([]);
-      expect(store.listAudit('orders-1')).toEqual([]);
-      expect(store.getMessage('orders-2')).toBeDefined();
+      expect(await store.getMessage('orders-1')).toBeUndefined();
+      expect(await store.listAttempts('orders-1')).toEqual([]);
+      expect(await store.listAudit('orders-1')).toEqual([]);
+      expect(await store.getMessage('orders-2')).toBeDefined();
     });
 
-    test('a deleted dedup key can be claimed again', () => {
-      claim('token-a');
-      store.deleteMessagesOlderThan(secondsAfterStart(1));
+    test('a deleted dedup key can be claimed again', async () => {
+      await claim('token-a');
+      await store.deleteMessagesOlderThan(secondsAfterStart(1));
 
-      expect(claim('token-b', secondsAfterStart(2)).status).toBe('claimed');
+      expect((await claim('token-b', secondsAfterStart(2))).status).toBe('claimed');
     });
 
-    test('keeps entity state', () => {
-      store.mirrorEntityState({ connectorId: 'orders', entityType: 'order', entityKey: '1', version: 1, messageId: 'orders-1', at: startTime });
+    test('keeps entity state', async () => {
+      await store.mirrorEntityState({ connectorId: 'orders', entityType: 'order', entityKey: '1', version: 1, messageId: 'orders-1', at: startTime });
 
-      store.deleteMessagesOlderThan(secondsAfterStart(60));
+      await store.deleteMessagesOlderThan(secondsAfterStart(60));
 
-      expect(store.listChanges(0, 10).changes).toHaveLength(1);
+      expect((await store.listChanges(0, 10)).changes).toHaveLength(1);
     });
   });
 });

@@ -151,7 +151,7 @@ describe('ingest keeps forwarded headers', () => {
   test('listed request headers are stored with the message', async () => {
     await ingestMessage(partnerRequest({ 'x-correlation-id': 'corr-42', 'x-other': 'kept back' }), recordingStarter(), dependencies);
 
-    const message = dependencies.trackingStore.getMessage(createMessageId('orders', 'evt-forward'));
+    const message = await dependencies.trackingStore.getMessage(createMessageId('orders', 'evt-forward'));
     expect(message?.forwardedHeaders).toEqual({ 'x-correlation-id': 'corr-42' });
   });
 

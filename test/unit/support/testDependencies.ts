@@ -8,7 +8,7 @@ import { OutboundClient } from '../../../lib/delivery/outboundClient';
 import type { LifecycleEvent } from '../../../lib/events/lifecycleEvent';
 import { FilePayloadStore } from '../../../lib/payloadStore/FilePayloadStore';
 import { QuarantineStore } from '../../../lib/quarantine/quarantineStore';
-import { openTrackingStore } from '../../../lib/tracking/trackingStore';
+import { openTrackingStore, type TrackingStore } from '../../../lib/tracking/trackingStore';
 
 export const testSecret = 'test-secret-not-for-production';
 
@@ -35,6 +35,8 @@ export function ordersConnector(targetUrl = 'http://127.0.0.1:9000/orders'): Rec
 }
 
 export interface TestDependencies extends Dependencies {
+  /** The SQLite store itself, so that tests can set up rows through its database. */
+  trackingStore: TrackingStore;
   dataDir: string;
   /** The lifecycle events published, in order. */
   publishedEvents: LifecycleEvent[];
