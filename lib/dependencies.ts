@@ -23,6 +23,9 @@ import { createScrubbedSecretsUpdater } from './secrets/scrubbedSecretsUpdater';
 import type { SecretStore } from './secrets/secretStore';
 import { readSetting, readSettings, type Settings } from './settings';
 import { openTrackingStore } from './tracking/trackingStore';
+import { createAzureCredential } from './secrets/azureCredential';
+import { openSqlTrackingStores } from './tracking/sql/openSqlTrackingStores';
+import { readSqlTrackingSettings } from './tracking/sql/sqlSettings';
 import type { TrackingStorePort } from './tracking/TrackingStorePort';
 import { createTransformRunner } from './transform/dataFactory/createTransformRunner';
 import { checkDataFactorySettings, dataFactorySettingNames, readDataFactorySettings } from './transform/dataFactory/dataFactorySettings';
@@ -91,6 +94,7 @@ export function loadConfiguration(): Configuration {
     const settings = readSettings();
     const connectors = loadConnectors(settings.connectorsFile);
     checkDataFactorySettings(connectors, (name) => readSetting(name));
+    readSqlTrackingSettings();
     const log = connectorLogger();
     log.info({ connectorsFile: settings.connectorsFile, connectorIds: connectors.list.map((connector) => connector.id) }, 'connectors loaded');
 
@@ -165,7 +169,7 @@ function logMissingSecrets(store: SecretStore, connectors: Connectors): void {
 export function getDependencies(): Dependencies {
   if (dependencies === undefined) {
     const { settings, connectors, secretStore: store } = loadConfiguration();
-    const trackingStore = openTrackingStore(settings.dataDir);
+    const { trackingStore, quarantineStore } = openTrackingStores(settings.dataDir);
     trackingStore.scrubAuditText = (text) => secretScrubber.scrub(text);
     const auditSink = createAuditSink(connectorLogger());
     if (auditSink !== undefined) {
@@ -176,7 +180,7 @@ export function getDependencies(): Dependencies {
       connectors,
       payloadStore: createPayloadStore(settings.dataDir),
       trackingStore,
-      quarantineStore: new QuarantineStore(trackingStore.db),
+      quarantineStore,
       clock: () => new Date(),
       outbound: new OutboundClient({ onAccessToken: (accessToken) => secretScrubber.addSecrets([accessToken]) }),
       lookupAddresses: lookupAllAddresses,
@@ -191,6 +195,24 @@ export function getDependencies(): Dependencies {
     }
   }
   return dependencies;
+}
+
+/**
+ * Opens the tracking and quarantine stores: Azure SQL when `TRACKING_SQL_SERVER` and
+ * `TRACKING_SQL_DATABASE` are set, and otherwise SQLite in the data folder. A SQL login is used
+ * when its settings are set, and otherwise the app's managed identity or developer sign-in.
+ */
+function openTrackingStores(dataDir: string): { trackingStore: TrackingStorePort; quarantineStore: QuarantineStorePort } {
+  const sqlSettings = readSqlTrackingSettings();
+  if (sqlSettings === undefined) {
+    const trackingStore = openTrackingStore(dataDir);
+    return { trackingStore, quarantineStore: new QuarantineStore(trackingStore.db) };
+  }
+  if (sqlSettings.sqlLogin !== undefined) {
+    secretScrubber.addSecrets([sqlSettings.sqlLogin.password]);
+    return openSqlTrackingStores(sqlSettings, connectorLogger());
+  }
+  return openSqlTrackingStores(sqlSettings, connectorLogger(), createAzureCredential(sqlSettings.managedIdentityClientId));
 }
 
 /** Replaces the dependencies that `getDependencies()` returns. Pass undefined to build them from settings again. */
