@@ -25,7 +25,7 @@ export interface ProcessMessageInput {
   traceparent?: string;
 }
 
-/** What a replayed message repeats, and who asked for it. */
+/** The origin of a replayed message: the message it repeats and the operator who requested the replay. */
 export interface ReplayOrigin {
   originalMessageId: string;
   /**
@@ -198,16 +198,16 @@ export interface DeliverPayloadInput {
 
 /**
  * The result of one attempt. Failed attempts are returned, not thrown, so that the orchestrator
- * sees the classification and the target's `Retry-After`.
+ * receives the classification and the target's `Retry-After`.
  */
 export interface DeliverPayloadOutput {
   outcome: 'delivered' | 'retryable' | 'permanent';
   statusCode?: number;
-  /** What failed, without secrets: the network error, the timeout, the status or the refused address. */
+  /** The failure, without secrets: the network error, the timeout, the status or the refused address. */
   error?: string;
   /** The target's `Retry-After` converted to a wait from the end of the attempt, before clamping. */
   retryAfterInMilliseconds?: number;
-  /** True when the target answered 410 Gone: the destination is disabled until an operator enables it. */
+  /** True when the target responded 410 Gone, so the destination is disabled until an operator enables it. */
   disablesDestination?: boolean;
   durationInMilliseconds: number;
 }
@@ -269,7 +269,7 @@ export interface ReportAttemptInput {
   at: string;
   /**
    * True for a retryable failure: a network error, a timeout, 408, 429 or 5xx. A delivered attempt
-   * and a permanent answer such as 400 show that the destination responds, so they count as success.
+   * and a permanent response such as 400 show that the destination responds, so they count as success.
    */
   failed: boolean;
   statusCode?: number;

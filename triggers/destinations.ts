@@ -90,7 +90,7 @@ async function listOperatorActions(connectorId: string, destinationId: string, d
   return audit.slice(-maxListedOperatorActions).map(({ at, step, detail }) => ({ at, step, operator: detail.operator ?? null, reason: detail.reason ?? null }));
 }
 
-/** The id under which operator actions on a destination are audited. */
+/** Returns the id under which operator actions on a destination are audited. */
 function destinationAuditId(connectorId: string, destinationId: string): string {
   return `destination:${createCircuitEntityKey(connectorId, destinationId)}`;
 }

@@ -243,6 +243,17 @@ export function hashConnectorDefinition(connector: ConnectorConfig): string {
   return createHash('sha256').update(canonicalJson(connector)).digest('hex');
 }
 
+/** Orders strings by UTF-16 code units, which unlike `localeCompare` does not depend on the locale. */
+function compareCodeUnits(left: string, right: string): number {
+  if (left < right) {
+    return -1;
+  }
+  if (left > right) {
+    return 1;
+  }
+  return 0;
+}
+
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {
     return `[${value.map(canonicalJson).join(',')}]`;
@@ -250,7 +261,7 @@ function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, entryValue]) => entryValue !== undefined)
-      .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+      .sort(([left], [right]) => compareCodeUnits(left, right));
     return `{${entries.map(([key, entryValue]) => `${JSON.stringify(key)}:${canonicalJson(entryValue)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -89,7 +89,7 @@ export interface RetryPolicy {
 
 export type DestinationMethod = 'POST' | 'PUT' | 'PATCH';
 
-/** How the connector authenticates to a destination. Secrets are named by `secretRef` and never written here. */
+/** Authentication of the connector to a destination. Secrets are named by `secretRef` and never written here. */
 export type OutboundAuthConfig =
   | { type: 'bearer'; secretRef: string }
   | { type: 'api-key'; header: string; secretRef: string }
@@ -98,12 +98,12 @@ export type OutboundAuthConfig =
       type: 'oauth2-client-credentials';
       tokenUrl: string;
       clientId: string;
-      /** Names the setting that holds the client secret. */
+      /** Names the setting that contains the client secret. */
       secretRef: string;
       scope?: string;
     };
 
-/** Standard Webhooks signing of outbound requests. The setting holds `whsec_<base64 key>`. */
+/** Standard Webhooks signing of outbound requests. The setting contains `whsec_<base64 key>`. */
 export interface OutboundSigningConfig {
   type: 'standard-webhooks';
   secretRef: string;

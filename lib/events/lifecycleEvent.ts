@@ -17,7 +17,7 @@ export interface LifecycleEvent {
   data: Record<string, unknown>;
 }
 
-/** Sends lifecycle events to a topic. An implementation retries or reports; it never throws for a rejected event. */
+/** Sends lifecycle events to a topic. An implementation logs a rejected event instead of throwing. */
 export interface EventPublisher {
   publish(event: LifecycleEvent): Promise<void>;
 }

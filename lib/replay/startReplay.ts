@@ -150,7 +150,7 @@ function notFound(messageId: string): ReplayRefusal {
   };
 }
 
-/** Longest replay chain followed back to the partner's message. */
+/** Maximum number of replays followed back to the partner's message. */
 const maxReplayChainLength = 1000;
 
 /**

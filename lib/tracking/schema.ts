@@ -105,8 +105,9 @@ CREATE INDEX IF NOT EXISTS quarantine_by_connector ON quarantine (connector_id, 
 
 /**
  * Version 3 keeps each message's story apart from the Durable Functions history, so that it
- * survives a purge: the connector configuration version that processed it, the partner headers
- * kept for forwarding (a JSON object), its outcome, and the message it replays. `deliveries`
+ * survives a purge. It adds to `messages` the connector configuration version that processed the
+ * message, the partner headers kept for forwarding (a JSON object), the outcome and the message
+ * it replays. `deliveries`
  * holds one row per message and destination with the payload delivered and the outcome.
  */
 const addOutcomesSql = `

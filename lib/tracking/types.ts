@@ -45,12 +45,12 @@ export interface MessageRecord {
 
 /**
  * `delivered`: every chosen destination accepted it. `stale`: a newer version of its entity was
- * already accepted. `deadLettered`: a destination ran out of attempts or deadline, or answered
+ * already accepted. `deadLettered`: a destination ran out of attempts or deadline, or responded
  * with a permanent failure. `filtered`: no destination's filter matched.
  */
 export type MessageOutcome = 'delivered' | 'stale' | 'deadLettered' | 'filtered';
 
-/** `pending` while attempts go on or the destination's circuit breaker holds the message. */
+/** `pending` while attempts go on or the message waits for the destination's circuit breaker. */
 export type DeliveryOutcome = 'pending' | 'delivered' | 'deadLettered' | 'filtered';
 
 /** The delivery of one message to one destination. */
