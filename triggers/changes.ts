@@ -3,6 +3,7 @@ import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { listChangesFunctionName } from '../lib/functionNames';
 import { problemResponse, problemTypes } from '../lib/http/problem';
 import { handleWithRequestId } from '../lib/http/requestId';
+import { ChangesExpiredError, type ChangePage } from '../lib/tracking/types';
 
 export const defaultChangesLimit = 100;
 export const maxChangesLimit = 1000;
@@ -10,7 +11,8 @@ export const maxChangesLimit = 1000;
 /**
  * Lists entity state changes with a change version greater than `since` (default 0),
  * oldest first, at most `limit` of them. A client passes the returned
- * `lastChangeVersion` as `since` to read the next page.
+ * `lastChangeVersion` as `since` to read the next page. A `since` whose changes the store
+ * no longer keeps gets 410.
  */
 export async function listChanges(request: HttpRequest, dependencies: Dependencies = getDependencies()): Promise<HttpResponseInit> {
   const since = parseNonNegativeInteger(request.query.get('since'), 0);
@@ -23,7 +25,15 @@ export async function listChanges(request: HttpRequest, dependencies: Dependenci
     return invalidParameter('limit', request.query.get('limit'), `an integer from 1 to ${maxChangesLimit}`);
   }
 
-  const page = await dependencies.trackingStore.listChanges(since, limit);
+  let page: ChangePage;
+  try {
+    page = await dependencies.trackingStore.listChanges(since, limit);
+  } catch (error) {
+    if (error instanceof ChangesExpiredError) {
+      return changesExpired(error);
+    }
+    throw error;
+  }
   return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(page) };
 }
 
@@ -36,6 +46,18 @@ function parseNonNegativeInteger(text: string | null, defaultValue: number): num
     return undefined;
   }
   return Number(text);
+}
+
+function changesExpired(error: ChangesExpiredError): HttpResponseInit {
+  return problemResponse({
+    type: problemTypes.changesExpired,
+    title: 'Changes expired',
+    status: 410,
+    detail:
+      `Query parameter since is ${error.since}, but the changes after it are no longer kept. ` +
+      'Read the feed again from since=0, which starts at the oldest change kept, and refresh your copy of each entity it lists.',
+    extensions: { since: error.since, oldestValidSince: error.oldestValidSince },
+  });
 }
 
 function invalidParameter(name: string, value: string | null, expected: string): HttpResponseInit {

@@ -89,6 +89,8 @@ IF OBJECT_ID(N'dbo.entity_state', N'U') IS NULL
     CONSTRAINT entity_state_pk PRIMARY KEY (connector_id, entity_type, entity_key)
   );
 
+-- tracking_version is the change tracking version of the entity_state row that the change wrote.
+-- It exists only after commit, so the connector sets it then; SQLite has no such column.
 IF OBJECT_ID(N'dbo.entity_changes', N'U') IS NULL
 BEGIN
   CREATE TABLE dbo.entity_changes (
@@ -99,7 +101,8 @@ BEGIN
     version sql_variant NULL,
     message_id nvarchar(200) NOT NULL,
     changed_at datetime2(3) NOT NULL,
-    operation nvarchar(16) NOT NULL CONSTRAINT entity_changes_operation_check CHECK (operation IN (N'upsert'))
+    operation nvarchar(16) NOT NULL CONSTRAINT entity_changes_operation_check CHECK (operation IN (N'upsert')),
+    tracking_version bigint NULL
   );
   CREATE UNIQUE INDEX entity_changes_by_message ON dbo.entity_changes (connector_id, entity_type, entity_key, message_id);
 END;

@@ -29,6 +29,7 @@ export const problemTypes = {
   replayNotFound: 'urn:api-data-connector:problem:replay-not-found',
   replayFinished: 'urn:api-data-connector:problem:replay-finished',
   dependencyUnavailable: 'urn:api-data-connector:problem:dependency-unavailable',
+  changesExpired: 'urn:api-data-connector:problem:changes-expired',
 } as const;
 
 export interface Problem {

@@ -150,6 +150,21 @@ export interface EntityChange {
   operation: 'upsert';
 }
 
+/**
+ * The changes after `since` are no longer kept, so the feed cannot say what changed. Azure SQL
+ * change tracking drops changes older than its retention; the SQLite store never does.
+ */
+export class ChangesExpiredError extends Error {
+  override name = 'ChangesExpiredError';
+
+  constructor(
+    readonly since: number,
+    readonly oldestValidSince: number,
+  ) {
+    super(`Changes after change version ${since} are no longer kept; the oldest change version to read from is ${oldestValidSince}.`);
+  }
+}
+
 export interface ChangePage {
   changes: EntityChange[];
   /** The change version to pass as `since` for the next page; `since` itself when the page is empty. */

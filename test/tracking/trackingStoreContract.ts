@@ -287,6 +287,17 @@ export function describeTrackingStoreContract(openFixture: () => Promise<Trackin
       expect(secondPage.changes[0]?.version).toBeUndefined();
       expect(emptyPage).toEqual({ changes: [], lastChangeVersion: secondPage.lastChangeVersion });
     });
+
+    it('changes end with the newest version of an entity', async () => {
+      const since = (await store.listChanges(0, 1_000_000)).lastChangeVersion;
+      await mirror('1001', 1, 'a', secondsAfterStart(1));
+      const newest = await mirror('1001', 2, 'b', secondsAfterStart(2));
+
+      const page = await store.listChanges(since, 10);
+
+      expect(page.changes.at(-1)).toMatchObject({ entityKey: '1001', version: 2, messageId: messageIdOf('b'), changeVersion: newest.changeVersion });
+      expect(page.lastChangeVersion).toBe(newest.changeVersion);
+    });
   });
 
   describe('message list', () => {

@@ -1,5 +1,6 @@
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { ChangesExpiredError } from '../../lib/tracking/types';
 import { listChanges } from '../../triggers/changes';
 import { readMessageStatus, type OrchestrationStatusReader } from '../../triggers/messageStatus';
 import { createTestDependencies, testNow, type TestDependencies } from './support/testDependencies';
@@ -187,5 +188,18 @@ describe('listChanges', () => {
   test('limit out of range gets 400', async () => {
     expect((await listChanges(requestWith({ limit: '0' }), dependencies)).status).toBe(400);
     expect((await listChanges(requestWith({ limit: '1001' }), dependencies)).status).toBe(400);
+  });
+
+  test('expired since gets 410 with the oldest valid since', async () => {
+    dependencies.trackingStore.listChanges = async (since: number) => {
+      throw new ChangesExpiredError(since, 40);
+    };
+
+    const response = await listChanges(requestWith({ since: '7' }), dependencies);
+    const body = bodyOf(response);
+
+    expect(response.status).toBe(410);
+    expect(body).toMatchObject({ type: 'urn:api-data-connector:problem:changes-expired', since: 7, oldestValidSince: 40 });
+    expect(body.detail).toContain('since=0');
   });
 });

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../../errors';
 import { compareVersions, type EntityVersion } from '../../transform/compareVersions';
 import { encodeContinuationToken, type MessageListQuery } from '../messageList';
 import type { ReplayStorePort } from '../ReplayStorePort';
@@ -17,9 +18,10 @@ import type {
   MirrorResult,
   NewAuditEntry,
 } from '../types';
+import { ChangesExpiredError } from '../types';
 import type { SqlDatabase } from './sqlDatabase';
 import { buildSqlMessageFilter } from './sqlMessageFilter';
-import { bigInteger, entityVersion, fromUtcTime, insertUnlessExists, integer, text, utcTime } from './sqlQuery';
+import { bigInteger, entityVersion, fromUtcTime, insertUnlessExists, integer, text, utcTime, type SqlParameter } from './sqlQuery';
 import { SqlReplayStore } from './SqlReplayStore';
 import { toAttemptRecord, toDeliveryRecord, toEntityChange, toMessageRecord } from './sqlRows';
 
@@ -27,13 +29,18 @@ import { toAttemptRecord, toDeliveryRecord, toEntityChange, toMessageRecord } fr
  * The tracking store on Azure SQL, with the tables of infra/sql/tracking-schema.sql. Each method
  * translates the statement of the SQLite adapter (`TrackingStore`): an insert-if-absent takes a
  * key-range lock with UPDLOCK and HOLDLOCK and treats a duplicate key as "already there", and
- * an upsert is a MERGE with HOLDLOCK. The change feed reads the `entity_changes` table, whose
- * identity column is the change version, the same as on SQLite.
+ * an upsert is a MERGE with HOLDLOCK. The change feed reads SQL change tracking on entity_state,
+ * so its change versions are the database's change tracking versions. The `entity_changes` table
+ * keeps each message's change, which is how a repeated message is recognised.
  *
  * NOTE: this adapter has never run against a real Azure SQL database, only through the type
  * checker. Run test/tracking/trackingStore.contract.test.ts with the TRACKING_SQL_TEST_* settings
  * before relying on it.
  */
+const changeTrackingOffMessage =
+  'Change tracking is off for table dbo.entity_state of the tracking database, so the change feed cannot be read. ' +
+  'Apply infra/sql/tracking-schema.sql, which turns it on, as docs/deploy.md describes.';
+
 export class SqlTrackingStore implements TrackingStorePort {
   readonly replays: ReplayStorePort;
 
@@ -233,27 +240,31 @@ export class SqlTrackingStore implements TrackingStorePort {
   /**
    * Upserts the entity's state and appends a change row in one transaction. The entity_state row
    * is read with UPDLOCK and HOLDLOCK, so two mirrors of one entity run one after the other and
-   * an older version never replaces a newer one.
+   * an older version never replaces a newer one. The change version returned is the change
+   * tracking version of the entity_state row, the version `listChanges` reports. It exists only
+   * after commit, so it is read then and kept in the change row for a repeated message.
    */
   async mirrorEntityState(mirror: EntityStateMirror): Promise<MirrorResult> {
     const key = [text('connectorId', mirror.connectorId), text('entityType', mirror.entityType), text('entityKey', mirror.entityKey)];
-    return this.database.transaction('mirrorEntityState', async (run): Promise<MirrorResult> => {
+    const written = await this.database.transaction('mirrorEntityState', async (run): Promise<{ applied: boolean; changeId?: number; trackingVersion?: number }> => {
       const current = await run(
-        `SELECT version, change_version FROM dbo.entity_state WITH (UPDLOCK, HOLDLOCK)
+        `SELECT version FROM dbo.entity_state WITH (UPDLOCK, HOLDLOCK)
          WHERE connector_id = @connectorId AND entity_type = @entityType AND entity_key = @entityKey`,
         key,
       );
       const earlier = await run(
-        `SELECT change_version FROM dbo.entity_changes
+        `SELECT change_version, tracking_version FROM dbo.entity_changes
          WHERE connector_id = @connectorId AND entity_type = @entityType AND entity_key = @entityKey AND message_id = @messageId`,
         [...key, text('messageId', mirror.messageId)],
       );
-      if (earlier.rows[0] !== undefined) {
-        return { applied: true, changeVersion: Number(earlier.rows[0].change_version) };
+      const earlierRow = earlier.rows[0];
+      if (earlierRow !== undefined) {
+        const changeId = Number(earlierRow.change_version);
+        return earlierRow.tracking_version === null ? { applied: true, changeId } : { applied: true, changeId, trackingVersion: Number(earlierRow.tracking_version) };
       }
       const currentRow = current.rows[0];
       if (currentRow !== undefined && isOlder(mirror.version, currentRow.version as EntityVersion | null)) {
-        return { applied: false, changeVersion: Number(currentRow.change_version) };
+        return { applied: false };
       }
 
       const change = await run(
@@ -262,30 +273,85 @@ export class SqlTrackingStore implements TrackingStorePort {
          VALUES (@connectorId, @entityType, @entityKey, @version, @messageId, @at, N'upsert')`,
         [...key, entityVersion('version', mirror.version), text('messageId', mirror.messageId), utcTime('at', mirror.at)],
       );
-      const changeVersion = Number(change.rows[0]?.change_version);
+      const changeId = Number(change.rows[0]?.change_version);
       await run(
         `MERGE dbo.entity_state AS target
          USING (SELECT @connectorId AS connector_id, @entityType AS entity_type, @entityKey AS entity_key) AS source
            ON target.connector_id = source.connector_id AND target.entity_type = source.entity_type AND target.entity_key = source.entity_key
-         WHEN MATCHED THEN UPDATE SET version = @version, last_message_id = @messageId, updated_at = @at, change_version = @changeVersion
+         WHEN MATCHED THEN UPDATE SET version = @version, last_message_id = @messageId, updated_at = @at, change_version = @changeId
          WHEN NOT MATCHED THEN
            INSERT (connector_id, entity_type, entity_key, version, last_message_id, updated_at, change_version)
-           VALUES (@connectorId, @entityType, @entityKey, @version, @messageId, @at, @changeVersion);`,
-        [...key, entityVersion('version', mirror.version), text('messageId', mirror.messageId), utcTime('at', mirror.at), bigInteger('changeVersion', changeVersion)],
+           VALUES (@connectorId, @entityType, @entityKey, @version, @messageId, @at, @changeId);`,
+        [...key, entityVersion('version', mirror.version), text('messageId', mirror.messageId), utcTime('at', mirror.at), bigInteger('changeId', changeId)],
       );
-      return { applied: true, changeVersion };
+      return { applied: true, changeId };
     });
+
+    if (written.trackingVersion !== undefined) {
+      return { applied: true, changeVersion: written.trackingVersion };
+    }
+    const trackingVersion = await this.readTrackingVersion(key);
+    if (written.changeId !== undefined) {
+      // A newer mirror of the same entity may have committed in between. Its version is then
+      // kept here too, and the feed lists the entity once, at that version.
+      await this.database.query('mirrorEntityState', 'UPDATE dbo.entity_changes SET tracking_version = @trackingVersion WHERE change_version = @changeId AND tracking_version IS NULL', [
+        bigInteger('trackingVersion', trackingVersion),
+        bigInteger('changeId', written.changeId),
+      ]);
+      const kept = await this.database.query('mirrorEntityState', 'SELECT tracking_version FROM dbo.entity_changes WHERE change_version = @changeId', [bigInteger('changeId', written.changeId)]);
+      return { applied: true, changeVersion: Number(kept.rows[0]?.tracking_version ?? trackingVersion) };
+    }
+    return { applied: false, changeVersion: trackingVersion };
   }
 
-  async listChanges(sinceChangeVersion: number, limit: number): Promise<ChangePage> {
+  /** The change tracking version of the last change to the entity_state row with `key`. */
+  private async readTrackingVersion(key: SqlParameter[]): Promise<number> {
     const { rows } = await this.database.query(
-      'listChanges',
-      'SELECT TOP (@limit) * FROM dbo.entity_changes WHERE change_version > @since ORDER BY change_version',
-      [integer('limit', limit), bigInteger('since', sinceChangeVersion)],
+      'mirrorEntityState',
+      `SELECT ct.SYS_CHANGE_VERSION AS tracking_version
+       FROM CHANGETABLE(VERSION dbo.entity_state, (connector_id, entity_type, entity_key), (@connectorId, @entityType, @entityKey)) AS ct`,
+      key,
     );
-    const changes = rows.map(toEntityChange);
-    const last = changes[changes.length - 1];
-    return { changes, lastChangeVersion: last === undefined ? sinceChangeVersion : last.changeVersion };
+    const version = rows[0]?.tracking_version;
+    if (version === null || version === undefined) {
+      throw new ConfigurationError(changeTrackingOffMessage);
+    }
+    return Number(version);
+  }
+
+  /**
+   * Reads the change feed from SQL change tracking: `CHANGETABLE(CHANGES ...)` on entity_state,
+   * joined to the row for its current values. Change tracking keeps the last change of each
+   * row, so an entity changed twice after `since` appears once, with its newest version.
+   * `since` 0 starts at the oldest change kept. A `since` older than that throws
+   * ChangesExpiredError, because the changes in between were cleaned up after the retention.
+   */
+  async listChanges(sinceChangeVersion: number, limit: number): Promise<ChangePage> {
+    return this.database.transaction('listChanges', async (run): Promise<ChangePage> => {
+      const bounds = await run(`SELECT CHANGE_TRACKING_MIN_VALID_VERSION(OBJECT_ID(N'dbo.entity_state')) AS oldest_valid_version`);
+      const oldestValid = bounds.rows[0]?.oldest_valid_version;
+      if (oldestValid === null || oldestValid === undefined) {
+        throw new ConfigurationError(changeTrackingOffMessage);
+      }
+      const oldestValidSince = Number(oldestValid);
+      if (sinceChangeVersion > 0 && sinceChangeVersion < oldestValidSince) {
+        throw new ChangesExpiredError(sinceChangeVersion, oldestValidSince);
+      }
+      const since = Math.max(sinceChangeVersion, oldestValidSince);
+      // A row deleted since then has no current values and is left out: the connector deletes no entity state.
+      const { rows } = await run(
+        `SELECT TOP (@limit) ct.SYS_CHANGE_VERSION AS change_version, s.connector_id, s.entity_type, s.entity_key, s.version,
+                s.last_message_id AS message_id, s.updated_at AS changed_at
+         FROM CHANGETABLE(CHANGES dbo.entity_state, @since) AS ct
+         JOIN dbo.entity_state AS s
+           ON s.connector_id = ct.connector_id AND s.entity_type = ct.entity_type AND s.entity_key = ct.entity_key
+         ORDER BY ct.SYS_CHANGE_VERSION`,
+        [integer('limit', limit), bigInteger('since', since)],
+      );
+      const changes = rows.map(toEntityChange);
+      const last = changes[changes.length - 1];
+      return { changes, lastChangeVersion: last === undefined ? since : last.changeVersion };
+    });
   }
 
   async deleteMessagesOlderThan(date: Date): Promise<number> {
