@@ -141,10 +141,8 @@ async function measureSequences(registry: FunctionRegistry, invoker: FunctionInv
   try {
     const startedAt = performance.now();
     const deadline = startedAt + workloadTimeLimitInMilliseconds;
-    const instanceIds: string[] = [];
-    for (let index = 0; index < sequenceInstanceCount; index++) {
-      instanceIds.push(engine.startOrchestration('fiveActivitySequence', `sequence-${index}`, index).instanceId);
-    }
+    const starts = Array.from({ length: sequenceInstanceCount }, (_unused, index) => engine.startOrchestration('fiveActivitySequence', `sequence-${index}`, index));
+    const instanceIds = (await Promise.all(starts)).map((started) => started.instanceId);
     const completedCount = await waitForInstances(engine, instanceIds, (index) => index, deadline);
     const seconds = secondsSince(startedAt);
     const ratePerSecond = completedCount / seconds;
@@ -175,7 +173,7 @@ async function measureFanOut(registry: FunctionRegistry, invoker: FunctionInvoke
   const engine = startEngine(registry, invoker, folder, `fan-out-${activityName}-${activityCount}`);
   try {
     const startedAt = performance.now();
-    const { instanceId } = engine.startOrchestration('fanOutFanIn', `fan-out-${activityName}-${activityCount}`, { activityName, count: activityCount });
+    const { instanceId } = await engine.startOrchestration('fanOutFanIn', `fan-out-${activityName}-${activityCount}`, { activityName, count: activityCount });
     const completed = await waitForInstances(engine, [instanceId], () => activityCount, startedAt + workloadTimeLimitInMilliseconds);
     const seconds = secondsSince(startedAt);
     const completedCount = completed === 1 ? activityCount : 0;

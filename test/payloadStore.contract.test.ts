@@ -12,6 +12,7 @@ import { startAzurite, type AzuriteBlobService } from '../local/azurite';
 import { AzureBlobPayloadStore } from '../lib/payloadStore/AzureBlobPayloadStore';
 import { createPayloadStore } from '../lib/payloadStore/createPayloadStore';
 import { FilePayloadStore, tempFileSuffix } from '../lib/payloadStore/FilePayloadStore';
+import { LocalPayloadStore, localPayloadDatabaseFileName } from '../lib/payloadStore/LocalPayloadStore';
 import type { PayloadStore } from '../lib/payloadStore/PayloadStore';
 import { describePayloadStoreContract, sha256Of } from './payloadStore/payloadStoreContract';
 
@@ -200,13 +201,23 @@ if (realAccountConnectionString === '') {
 }
 
 describe('createPayloadStore', () => {
-  const dataFolderPath = join(tmpdir(), 'connector-data');
+  let dataFolderPath: string;
 
-  it('defaults to file store', () => {
+  beforeAll(async () => {
+    dataFolderPath = await mkdtemp(join(tmpdir(), 'connector-data-'));
+  });
+
+  afterAll(async () => {
+    await rm(dataFolderPath, { recursive: true, force: true });
+  });
+
+  it('defaults to local store in the data folder', async () => {
     const store = createPayloadStore(dataFolderPath, {});
 
-    expect(store).toBeInstanceOf(FilePayloadStore);
-    expect((store as FilePayloadStore).filePathFor('raw/a').startsWith(join(dataFolderPath, 'payloads'))).toBe(true);
+    expect(store).toBeInstanceOf(LocalPayloadStore);
+    await store.put('raw/a', Buffer.from('a'), { contentType: 'text/plain' });
+    expect(await readdir(dataFolderPath)).toContain(localPayloadDatabaseFileName);
+    (store as LocalPayloadStore).close();
   });
 
   it('selects azure blob store', () => {

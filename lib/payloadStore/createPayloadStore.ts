@@ -1,10 +1,11 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ConfigurationError, errorMessageOf } from '../errors';
 import { createAzureCredential, type AzureCredential } from '../secrets/azureCredential';
 import { AzureBlobPayloadStore, type AzureBlobAccountAccess, type AzureBlobPayloadStoreOptions } from './AzureBlobPayloadStore';
 import { validateBlobServiceUri } from './blobServiceUri';
-import { FilePayloadStore } from './FilePayloadStore';
+import { LocalPayloadStore } from './LocalPayloadStore';
 import type { PayloadStore } from './PayloadStore';
 
 /** Settings that select and configure the payload store. */
@@ -26,7 +27,7 @@ export const payloadStoreKinds = ['local', 'azure-blob'] as const;
 
 export const defaultPayloadContainerName = 'payloads';
 
-/** Name of the data folder's subfolder that the "local" store writes to. */
+/** Name of the data folder's subfolder where the "local" store writes payloads larger than 1 MiB. */
 export const localPayloadFolderName = 'payloads';
 
 export interface PayloadStoreOptions {
@@ -42,7 +43,8 @@ export interface PayloadStoreOptions {
 /**
  * Creates the payload store that the settings in `environment` select.
  *
- * "local" keeps payloads in `<dataFolderPath>/payloads`. "azure-blob" keeps them in a blob
+ * "local" keeps payloads in `<dataFolderPath>/payloads.db`, and those larger than 1 MiB in
+ * `<dataFolderPath>/payloads`. "azure-blob" keeps them in a blob
  * container. The store reaches it with PAYLOAD_STORAGE_CONNECTION_STRING, or signs in with a token
  * credential at PAYLOAD_STORAGE__blobServiceUri. An unset or empty setting counts as missing.
  * Invalid settings raise a ConfigurationError, whose message never contains a connection string.
@@ -52,7 +54,8 @@ export function createPayloadStore(dataFolderPath: string, environment: NodeJS.P
   const kind = configuredKind?.toLowerCase() ?? 'local';
 
   if (kind === 'local') {
-    return new FilePayloadStore(join(dataFolderPath, localPayloadFolderName));
+    mkdirSync(dataFolderPath, { recursive: true });
+    return new LocalPayloadStore(dataFolderPath, join(dataFolderPath, localPayloadFolderName));
   }
 
   if (kind === 'azure-blob') {

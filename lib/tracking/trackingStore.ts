@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+
+import { GroupCommitter } from '../sqlite/groupCommitter';
 import { compareVersions, type EntityVersion } from '../transform/compareVersions';
 import { listMessageRows, type MessageListQuery } from './messageList';
 import { ReplayStore } from './replayStore';
@@ -104,14 +106,19 @@ export function openTrackingStore(dataDir: string): TrackingStore {
 /**
  * Messages, delivery attempts, the audit trail and mirrored entity state, in SQLite.
  *
- * The database runs in WAL mode with `synchronous=FULL`, so every committed write is on
- * disk before the call returns. The ingest trigger acknowledges a message with 202 only
- * after its claim is committed, and that acknowledgement must survive a power loss.
+ * The database runs in WAL mode with `synchronous=FULL`, and each write resolves only once it
+ * is committed, so it is on disk by then. The ingest trigger acknowledges a message with 202
+ * only after its claim is committed, and that acknowledgement must survive a power loss. The
+ * writes that arrive in the same event-loop turn are group-committed: one transaction, with a
+ * savepoint for each write, and one fsync for all of them.
  */
 export class TrackingStore implements TrackingStorePort {
   readonly db: Database.Database;
   /** Bulk replays, in the same database. */
   readonly replays: ReplayStore;
+
+  readonly #committer: GroupCommitter;
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(filePath: string) {
     this.db = new Database(filePath);
@@ -120,14 +127,16 @@ export class TrackingStore implements TrackingStorePort {
     this.db.pragma(`busy_timeout = ${busyTimeoutInMilliseconds}`);
     migrateTrackingSchema(this.db);
     this.replays = new ReplayStore(this.db);
+    this.#committer = new GroupCommitter(this.db);
   }
 
   close(): void {
+    this.#committer.flush();
     this.db.close();
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.statement('SELECT 1').get();
   }
 
   /**
@@ -138,33 +147,31 @@ export class TrackingStore implements TrackingStorePort {
    * token, so a crash between claim and start does not block the message forever.
    */
   async claimMessage(request: ClaimRequest): Promise<ClaimResult> {
-    const now = request.now.toISOString();
-    const inserted = this.db
-      .prepare(
+    return this.write(() => {
+      const now = request.now.toISOString();
+      const inserted = this.statement(
         `INSERT OR IGNORE INTO messages (message_id, connector_id, dedup_key_hash, received_at, claim_state, claim_token, claimed_at)
          VALUES (?, ?, ?, ?, 'receiving', ?, ?)`,
-      )
-      .run(request.messageId, request.connectorId, request.dedupKeyHash ?? null, now, request.claimToken, now);
-    if (inserted.changes === 1) {
-      return { status: 'claimed', takenOver: false, message: this.requireMessage(request.messageId) };
-    }
+      ).run(request.messageId, request.connectorId, request.dedupKeyHash ?? null, now, request.claimToken, now);
+      if (inserted.changes === 1) {
+        return { status: 'claimed', takenOver: false, message: this.requireMessage(request.messageId) };
+      }
 
-    const existing = this.requireMessage(request.messageId);
-    if (!this.isAbandonedClaim(existing, request)) {
-      return { status: 'exists', message: existing };
-    }
+      const existing = this.requireMessage(request.messageId);
+      if (!this.isAbandonedClaim(existing, request)) {
+        return { status: 'exists', message: existing };
+      }
 
-    const takenOver = this.db
-      .prepare(
+      const takenOver = this.statement(
         `UPDATE messages SET claim_token = ?, claimed_at = ?, received_at = ?
          WHERE message_id = ? AND claim_state = 'receiving' AND claim_token = ?`,
-      )
-      .run(request.claimToken, now, now, request.messageId, existing.claimToken);
-    const message = this.requireMessage(request.messageId);
-    if (takenOver.changes === 1) {
-      return { status: 'claimed', takenOver: true, message };
-    }
-    return { status: 'exists', message };
+      ).run(request.claimToken, now, now, request.messageId, existing.claimToken);
+      const message = this.requireMessage(request.messageId);
+      if (takenOver.changes === 1) {
+        return { status: 'claimed', takenOver: true, message };
+      }
+      return { status: 'exists', message };
+    });
   }
 
   /**
@@ -172,13 +179,12 @@ export class TrackingStore implements TrackingStorePort {
    * the claim. Returns false when the claim was released or taken over.
    */
   async markAccepted(messageId: string, claimToken: string, payload: AcceptedPayload): Promise<boolean> {
-    const result = this.db
-      .prepare(
+    return this.write(() => {
+      const result = this.statement(
         `UPDATE messages SET claim_state = 'accepted', raw_blob_name = ?, size_in_bytes = ?, sha256 = ?, content_type = ?, content_encoding = ?,
            forwarded_headers = ?
          WHERE message_id = ? AND claim_token = ?`,
-      )
-      .run(
+      ).run(
         payload.rawBlobName,
         payload.sizeInBytes,
         payload.sha256,
@@ -188,7 +194,8 @@ export class TrackingStore implements TrackingStorePort {
         messageId,
         claimToken,
       );
-    return result.changes === 1;
+      return result.changes === 1;
+    });
   }
 
   /**
@@ -196,10 +203,10 @@ export class TrackingStore implements TrackingStorePort {
    * the message again. Returns false when the claim is not owned by the token or is accepted.
    */
   async releaseClaim(messageId: string, claimToken: string): Promise<boolean> {
-    const result = this.db
-      .prepare(`DELETE FROM messages WHERE message_id = ? AND claim_state = 'receiving' AND claim_token = ?`)
-      .run(messageId, claimToken);
-    return result.changes === 1;
+    return this.write(() => {
+      const result = this.statement(`DELETE FROM messages WHERE message_id = ? AND claim_state = 'receiving' AND claim_token = ?`).run(messageId, claimToken);
+      return result.changes === 1;
+    });
   }
 
   async getMessage(messageId: string): Promise<MessageRecord | undefined> {
@@ -207,41 +214,42 @@ export class TrackingStore implements TrackingStorePort {
   }
 
   private findMessage(messageId: string): MessageRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM messages WHERE message_id = ?`).get(messageId) as MessageRow | undefined;
+    const row = this.statement(`SELECT * FROM messages WHERE message_id = ?`).get(messageId) as MessageRow | undefined;
     return row === undefined ? undefined : toMessageRecord(row);
   }
 
   /** Stores the entity that the orchestration read from the message's payload. */
   async setMessageEntity(messageId: string, entity: MessageEntity): Promise<void> {
-    this.db
-      .prepare(`UPDATE messages SET entity_type = ?, entity_key = ?, entity_version = ? WHERE message_id = ?`)
-      .run(entity.type, entity.key, entity.version ?? null, messageId);
+    return this.write(() => {
+      this.statement(`UPDATE messages SET entity_type = ?, entity_key = ?, entity_version = ? WHERE message_id = ?`).run(entity.type, entity.key, entity.version ?? null, messageId);
+    });
   }
 
   /** Records the version of the connector configuration that processes the message. */
   async setConfigurationVersion(messageId: string, configurationVersion: string): Promise<void> {
-    this.db.prepare(`UPDATE messages SET configuration_version = ? WHERE message_id = ?`).run(configurationVersion, messageId);
+    return this.write(() => {
+      this.statement(`UPDATE messages SET configuration_version = ? WHERE message_id = ?`).run(configurationVersion, messageId);
+    });
   }
 
   /** Sets the final outcome of a message. `completedAt` is an ISO 8601 UTC time. */
   async setMessageOutcome(messageId: string, outcome: MessageOutcome, reason: string | undefined, completedAt: string): Promise<void> {
-    this.db
-      .prepare(`UPDATE messages SET outcome = ?, outcome_reason = ?, completed_at = ? WHERE message_id = ?`)
-      .run(outcome, reason ?? null, completedAt, messageId);
+    return this.write(() => {
+      this.statement(`UPDATE messages SET outcome = ?, outcome_reason = ?, completed_at = ? WHERE message_id = ?`).run(outcome, reason ?? null, completedAt, messageId);
+    });
   }
 
   /** Inserts or replaces the delivery of a message to one destination. */
   async upsertDelivery(delivery: DeliveryRecord): Promise<void> {
-    this.db
-      .prepare(
+    return this.write(() => {
+      this.statement(
         `INSERT INTO deliveries (message_id, destination_id, payload_blob_name, outcome, reason, attempts, status_code, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (message_id, destination_id) DO UPDATE SET
            payload_blob_name = COALESCE(excluded.payload_blob_name, deliveries.payload_blob_name),
            outcome = excluded.outcome, reason = excluded.reason, attempts = excluded.attempts,
            status_code = excluded.status_code, updated_at = excluded.updated_at`,
-      )
-      .run(
+      ).run(
         delivery.messageId,
         delivery.destinationId,
         delivery.payloadBlobName ?? null,
@@ -251,23 +259,23 @@ export class TrackingStore implements TrackingStorePort {
         delivery.statusCode ?? null,
         delivery.updatedAt,
       );
+    });
   }
 
   /** Returns the deliveries of a message, ordered by destination id. */
   async listDeliveries(messageId: string): Promise<DeliveryRecord[]> {
-    const rows = this.db.prepare(`SELECT * FROM deliveries WHERE message_id = ? ORDER BY destination_id`).all(messageId) as DeliveryRow[];
+    const rows = this.statement(`SELECT * FROM deliveries WHERE message_id = ? ORDER BY destination_id`).all(messageId) as DeliveryRow[];
     return rows.map(toDeliveryRecord);
   }
 
   /** Inserts or replaces one attempt, so that a re-run of the same attempt does not add a row. */
   async recordAttempt(attempt: AttemptRecord): Promise<void> {
-    this.db
-      .prepare(
+    return this.write(() => {
+      this.statement(
         `INSERT OR REPLACE INTO attempts
            (message_id, destination_id, attempt_number, started_at, outcome, status_code, error, duration_in_milliseconds, response_body_start)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+      ).run(
         attempt.messageId,
         attempt.destinationId,
         attempt.attemptNumber,
@@ -278,13 +286,12 @@ export class TrackingStore implements TrackingStorePort {
         attempt.durationInMilliseconds,
         attempt.responseBodyStart ?? null,
       );
+    });
   }
 
   /** Returns the attempts of a message, ordered by destination id and attempt number. */
   async listAttempts(messageId: string): Promise<AttemptRecord[]> {
-    const rows = this.db
-      .prepare(`SELECT * FROM attempts WHERE message_id = ? ORDER BY destination_id, attempt_number`)
-      .all(messageId) as AttemptRow[];
+    const rows = this.statement(`SELECT * FROM attempts WHERE message_id = ? ORDER BY destination_id, attempt_number`).all(messageId) as AttemptRow[];
     return rows.map(toAttemptRecord);
   }
 
@@ -293,11 +300,11 @@ export class TrackingStore implements TrackingStorePort {
    * activity that runs again does not add it twice. Returns true when the entry was added.
    */
   async appendAudit(entry: NewAuditEntry): Promise<boolean> {
-    const detail = JSON.stringify(entry.detail, (_key, value: unknown) => (typeof value === 'string' ? this.scrubAuditText(value) : value));
-    const result = this.db
-      .prepare(`INSERT OR IGNORE INTO audit (message_id, at, step, step_key, detail) VALUES (?, ?, ?, ?, ?)`)
-      .run(entry.messageId, entry.at, entry.step, entry.key ?? '', detail);
-    return result.changes === 1;
+    return this.write(() => {
+      const detail = JSON.stringify(entry.detail, (_key, value: unknown) => (typeof value === 'string' ? this.scrubAuditText(value) : value));
+      const result = this.statement(`INSERT OR IGNORE INTO audit (message_id, at, step, step_key, detail) VALUES (?, ?, ?, ?, ?)`).run(entry.messageId, entry.at, entry.step, entry.key ?? '', detail);
+      return result.changes === 1;
+    });
   }
 
   /** Replaces secret values in each string of an audit detail before it is written. The default keeps the text. */
@@ -305,9 +312,7 @@ export class TrackingStore implements TrackingStorePort {
 
   /** Returns the audit trail of a message in the order it was written. */
   async listAudit(messageId: string): Promise<AuditEntry[]> {
-    const rows = this.db
-      .prepare(`SELECT message_id, at, step, step_key, detail FROM audit WHERE message_id = ? ORDER BY audit_id`)
-      .all(messageId) as AuditRow[];
+    const rows = this.statement(`SELECT message_id, at, step, step_key, detail FROM audit WHERE message_id = ? ORDER BY audit_id`).all(messageId) as AuditRow[];
     return rows.map((row) => ({
       messageId: row.message_id,
       at: row.at,
@@ -324,20 +329,16 @@ export class TrackingStore implements TrackingStorePort {
    * activities of different messages may finish out of order.
    */
   async mirrorEntityState(mirror: EntityStateMirror): Promise<MirrorResult> {
-    return this.db.transaction((): MirrorResult => {
-      const earlierChange = this.db
-        .prepare(
-          `SELECT change_version FROM entity_changes
-           WHERE connector_id = ? AND entity_type = ? AND entity_key = ? AND message_id = ?`,
-        )
-        .get(mirror.connectorId, mirror.entityType, mirror.entityKey, mirror.messageId) as { change_version: number } | undefined;
+    return this.write((): MirrorResult => {
+      const earlierChange = this.statement(
+        `SELECT change_version FROM entity_changes
+         WHERE connector_id = ? AND entity_type = ? AND entity_key = ? AND message_id = ?`,
+      ).get(mirror.connectorId, mirror.entityType, mirror.entityKey, mirror.messageId) as { change_version: number } | undefined;
       if (earlierChange !== undefined) {
         return { applied: true, changeVersion: earlierChange.change_version };
       }
 
-      const current = this.db
-        .prepare(`SELECT version, change_version FROM entity_state WHERE connector_id = ? AND entity_type = ? AND entity_key = ?`)
-        .get(mirror.connectorId, mirror.entityType, mirror.entityKey) as
+      const current = this.statement(`SELECT version, change_version FROM entity_state WHERE connector_id = ? AND entity_type = ? AND entity_key = ?`).get(mirror.connectorId, mirror.entityType, mirror.entityKey) as
         | { version: EntityVersion | null; change_version: number }
         | undefined;
       if (current !== undefined && isOlder(mirror.version, current.version)) {
@@ -346,32 +347,26 @@ export class TrackingStore implements TrackingStorePort {
 
       const at = mirror.at.toISOString();
       const version = mirror.version ?? null;
-      const change = this.db
-        .prepare(
-          `INSERT INTO entity_changes (connector_id, entity_type, entity_key, version, message_id, changed_at, operation)
-           VALUES (?, ?, ?, ?, ?, ?, 'upsert')`,
-        )
-        .run(mirror.connectorId, mirror.entityType, mirror.entityKey, version, mirror.messageId, at);
+      const change = this.statement(
+        `INSERT INTO entity_changes (connector_id, entity_type, entity_key, version, message_id, changed_at, operation)
+         VALUES (?, ?, ?, ?, ?, ?, 'upsert')`,
+      ).run(mirror.connectorId, mirror.entityType, mirror.entityKey, version, mirror.messageId, at);
       const changeVersion = Number(change.lastInsertRowid);
 
-      this.db
-        .prepare(
-          `INSERT INTO entity_state (connector_id, entity_type, entity_key, version, last_message_id, updated_at, change_version)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (connector_id, entity_type, entity_key) DO UPDATE SET
-             version = excluded.version, last_message_id = excluded.last_message_id,
-             updated_at = excluded.updated_at, change_version = excluded.change_version`,
-        )
-        .run(mirror.connectorId, mirror.entityType, mirror.entityKey, version, mirror.messageId, at, changeVersion);
+      this.statement(
+        `INSERT INTO entity_state (connector_id, entity_type, entity_key, version, last_message_id, updated_at, change_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (connector_id, entity_type, entity_key) DO UPDATE SET
+           version = excluded.version, last_message_id = excluded.last_message_id,
+           updated_at = excluded.updated_at, change_version = excluded.change_version`,
+      ).run(mirror.connectorId, mirror.entityType, mirror.entityKey, version, mirror.messageId, at, changeVersion);
       return { applied: true, changeVersion };
-    })();
+    });
   }
 
   /** Returns up to `limit` entity changes with a change version greater than `sinceChangeVersion`, oldest first. */
   async listChanges(sinceChangeVersion: number, limit: number): Promise<ChangePage> {
-    const rows = this.db
-      .prepare(`SELECT * FROM entity_changes WHERE change_version > ? ORDER BY change_version LIMIT ?`)
-      .all(sinceChangeVersion, limit) as EntityChangeRow[];
+    const rows = this.statement(`SELECT * FROM entity_changes WHERE change_version > ? ORDER BY change_version LIMIT ?`).all(sinceChangeVersion, limit) as EntityChangeRow[];
     const changes = rows.map(toEntityChange);
     const lastChangeVersion = changes.length === 0 ? sinceChangeVersion : changes[changes.length - 1].changeVersion;
     return { changes, lastChangeVersion };
@@ -383,14 +378,14 @@ export class TrackingStore implements TrackingStorePort {
    * Returns the number of messages deleted.
    */
   async deleteMessagesOlderThan(date: Date): Promise<number> {
-    const cutoff = date.toISOString();
-    return this.db.transaction((): number => {
+    return this.write(() => {
+      const cutoff = date.toISOString();
       const expired = `SELECT message_id FROM messages WHERE received_at < ?`;
-      this.db.prepare(`DELETE FROM attempts WHERE message_id IN (${expired})`).run(cutoff);
-      this.db.prepare(`DELETE FROM audit WHERE message_id IN (${expired})`).run(cutoff);
-      this.db.prepare(`DELETE FROM deliveries WHERE message_id IN (${expired})`).run(cutoff);
-      return this.db.prepare(`DELETE FROM messages WHERE received_at < ?`).run(cutoff).changes;
-    })();
+      this.statement(`DELETE FROM attempts WHERE message_id IN (${expired})`).run(cutoff);
+      this.statement(`DELETE FROM audit WHERE message_id IN (${expired})`).run(cutoff);
+      this.statement(`DELETE FROM deliveries WHERE message_id IN (${expired})`).run(cutoff);
+      return this.statement(`DELETE FROM messages WHERE received_at < ?`).run(cutoff).changes;
+    });
   }
 
   /** Lists accepted messages newest first, as `listMessageRows` does. */
@@ -402,9 +397,7 @@ export class TrackingStore implements TrackingStorePort {
 
   /** Returns the ids of the messages that replay `messageId`, oldest first. */
   async listReplaysOf(messageId: string): Promise<Array<{ messageId: string; receivedAt: string }>> {
-    const rows = this.db
-      .prepare(`SELECT message_id, received_at FROM messages WHERE replay_of = ? ORDER BY received_at, message_id`)
-      .all(messageId) as Array<{ message_id: string; received_at: string }>;
+    const rows = this.statement(`SELECT message_id, received_at FROM messages WHERE replay_of = ? ORDER BY received_at, message_id`).all(messageId) as Array<{ message_id: string; received_at: string }>;
     return rows.map((row) => ({ messageId: row.message_id, receivedAt: row.received_at }));
   }
 
@@ -414,16 +407,34 @@ export class TrackingStore implements TrackingStorePort {
    * whether this call inserted it. An existing row is returned unchanged.
    */
   async claimReplayMessage(original: MessageRecord, replay: { messageId: string; claimToken: string; now: Date }): Promise<{ inserted: boolean; message: MessageRecord }> {
-    const now = replay.now.toISOString();
-    const inserted = this.db
-      .prepare(
+    return this.write(() => {
+      const now = replay.now.toISOString();
+      const inserted = this.statement(
         `INSERT OR IGNORE INTO messages (message_id, connector_id, received_at, raw_blob_name, size_in_bytes, sha256, content_type, content_encoding,
            forwarded_headers, claim_state, claim_token, claimed_at, replay_of)
          SELECT ?, connector_id, ?, raw_blob_name, size_in_bytes, sha256, content_type, content_encoding, forwarded_headers, 'receiving', ?, ?, message_id
          FROM messages WHERE message_id = ?`,
-      )
-      .run(replay.messageId, now, replay.claimToken, now, original.messageId);
-    return { inserted: inserted.changes === 1, message: this.requireMessage(replay.messageId) };
+      ).run(replay.messageId, now, replay.claimToken, now, original.messageId);
+      return { inserted: inserted.changes === 1, message: this.requireMessage(replay.messageId) };
+    });
+  }
+
+  /**
+   * Runs `work` in the next group commit: the writes of one event-loop turn share one
+   * transaction and one fsync, and each resolves once that transaction is on disk.
+   */
+  private write<T>(work: () => T): Promise<T> {
+    return this.#committer.commit(work);
+  }
+
+  /** Returns the prepared statement for `sql`, preparing it on first use. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private requireMessage(messageId: string): MessageRecord {

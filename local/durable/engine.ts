@@ -9,7 +9,7 @@ import { emptyEngineState, parseEngineState } from './engineState';
 import { formatEntityId } from './entityBatch';
 import { EntityRunner } from './entityRunner';
 import { EventType, failureFields, historyEvent, toFailureDetails, toManagementHistory, type FailureDetails } from './historyEvents';
-import { GroupCommitter } from './groupCommit';
+import { GroupCommitter } from '../../lib/sqlite/groupCommitter';
 import { listEntities, listInstances, parseJson, toInstanceStatus } from './instanceQueries';
 import { KeyedWorkQueue } from './keyedWorkQueue';
 import { runEpisode, type EpisodeOutcome, type OrchestratorState } from './orchestrationEpisode';
@@ -510,11 +510,12 @@ export class DurableEngine implements DurableEngineApi {
     return this.#findFunction(name, 'entityTrigger') !== undefined;
   }
 
-  startOrchestration(name: string, instanceId: string | undefined, input: unknown): StartResult {
+  async startOrchestration(name: string, instanceId: string | undefined, input: unknown): Promise<StartResult> {
     const id = instanceId ?? randomUUID().replaceAll('-', '');
     const now = this.#clock.nowInMilliseconds();
     const inputText = input === undefined ? null : JSON.stringify(input);
-    const result = this.#store.db.transaction((): StartResult => {
+    // Starts that arrive in the same event-loop turn share one commit, as episodes do.
+    const result = await this.#committer.commit((): StartResult => {
       const existing = this.#store.getInstance(id);
       if (existing && !isTerminal(existing.runtime_status)) {
         return { created: false, instanceId: id, reason: `Instance "${id}" already exists and is ${existing.runtime_status}.` };
@@ -536,7 +537,7 @@ export class DurableEngine implements DurableEngineApi {
       });
       this.#store.insertInbox(id, executionId, historyEvent(EventType.ExecutionStarted, now, { Name: name, Input: inputText ?? undefined }), now);
       return { created: true, instanceId: id };
-    })();
+    });
     if (result.created) {
       this.#instances.kick(id);
     }

@@ -1,7 +1,7 @@
 import type { FunctionInvoker } from '../functionsCore/invoker';
 import type { RegisteredFunction } from '../functionsCore/registry';
 import type { Clock } from './clock';
-import type { GroupCommitter } from './groupCommit';
+import type { GroupCommitter } from '../../lib/sqlite/groupCommitter';
 import type { EngineStore } from './store';
 
 /** The subset of a pino logger the engine writes to. */

@@ -79,7 +79,7 @@ export interface DurableEngineApi {
    * Creates an instance atomically. An existing instance id in a non-terminal state is
    * not replaced (`created: false`); a terminal one is replaced, as Durable Functions does.
    */
-  startOrchestration(name: string, instanceId: string | undefined, input: unknown): StartResult;
+  startOrchestration(name: string, instanceId: string | undefined, input: unknown): Promise<StartResult>;
   getStatus(instanceId: string, options?: StatusOptions): InstanceStatus | undefined;
   listInstances(filter: ListFilter): ListPage;
   /** Returns false when the instance does not exist or is in a terminal state. */

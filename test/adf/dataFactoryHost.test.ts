@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { rawBlobNameOf, transformedBlobNameOf } from '../../lib/ids';
-import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
-import { FilePayloadStore } from '../../lib/payloadStore/FilePayloadStore';
+import type { PayloadStore } from '../../lib/payloadStore/PayloadStore';
 import { dataFactorySettingNames } from '../../lib/transform/dataFactory/dataFactorySettings';
 import { repoRoot, runHostUntilExit, type HostProcess } from '../helpers/hostProcess';
 import { startTargetServer, type TargetServer } from '../helpers/targetServer';
@@ -14,6 +13,7 @@ import {
   createTempFolder,
   dedupKeyHeader,
   jsonBytes,
+  openHostPayloadStore,
   readStatus,
   removeTempFolders,
   sendMessage,
@@ -38,7 +38,7 @@ let target: TargetServer;
 let host: HostProcess;
 let folder: string;
 let dataDir: string;
-let payloadStore: FilePayloadStore;
+let payloadStore: PayloadStore;
 
 interface ReadStatus {
   outcome: string;
@@ -86,7 +86,7 @@ beforeAll(async () => {
   const certificates = createTestCertificates();
   folder = createTempFolder('adf-host-');
   dataDir = path.join(folder, 'data');
-  payloadStore = new FilePayloadStore(path.join(dataDir, localPayloadFolderName));
+  payloadStore = openHostPayloadStore(dataDir);
   const caFile = path.join(folder, 'data-factory-ca.pem');
   fs.writeFileSync(caFile, certificates.caCertificate);
 

@@ -34,7 +34,7 @@ async function settle(): Promise<void> {
 }
 
 test('30-day timer fires when the clock reaches it', async () => {
-  const { instanceId } = harness.engine.startOrchestration('durableTimer', undefined, 30 * 24 * hourInMilliseconds);
+  const { instanceId } = await harness.engine.startOrchestration('durableTimer', undefined, 30 * 24 * hourInMilliseconds);
   await settle();
   expect(harness.engine.getStatus(instanceId)?.runtimeStatus).toBe('Running');
 
@@ -50,7 +50,7 @@ test('30-day timer fires when the clock reaches it', async () => {
 });
 
 test('hourly retry schedule follows the clock', async () => {
-  const { instanceId } = harness.engine.startOrchestration('hourlyRetry', undefined, 'clock-retry');
+  const { instanceId } = await harness.engine.startOrchestration('hourlyRetry', undefined, 'clock-retry');
   await settle();
   expect(harness.engine.getStatus(instanceId)?.runtimeStatus).toBe('Running');
 

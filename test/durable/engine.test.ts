@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 async function run(name: string, input: unknown, instanceId?: string) {
-  const started = harness.engine.startOrchestration(name, instanceId, input);
+  const started = await harness.engine.startOrchestration(name, instanceId, input);
   expect(started.created).toBe(true);
   const status = await harness.engine.waitForCompletion(started.instanceId, 20_000);
   return status!;
@@ -58,7 +58,7 @@ describe('durable engine', () => {
   });
 
   test('external event wins over timer', async () => {
-    const started = harness.engine.startOrchestration('approval', 'approval-1', null);
+    const started = await harness.engine.startOrchestration('approval', 'approval-1', null);
     expect(started.created).toBe(true);
     await waitFor(() => harness.engine.getStatus('approval-1')?.customStatus === 'waiting for approval');
     expect(harness.engine.raiseEvent('approval-1', 'approval', 'operator')).toBe('raised');
@@ -93,7 +93,7 @@ describe('durable engine', () => {
   });
 
   test('terminate stops a waiting instance', async () => {
-    harness.engine.startOrchestration('approval', 'approval-terminated', null);
+    await harness.engine.startOrchestration('approval', 'approval-terminated', null);
     await waitFor(() => harness.engine.getStatus('approval-terminated')?.runtimeStatus === 'Running');
     expect(harness.engine.terminate('approval-terminated', 'no longer needed')).toBe('terminated');
     const status = harness.engine.getStatus('approval-terminated');
@@ -136,7 +136,7 @@ describe('durable engine', () => {
   });
 
   test('changed orchestrator code fails with the divergence', async () => {
-    harness.engine.startOrchestration('changingCode', 'nondeterministic-1', null);
+    await harness.engine.startOrchestration('changingCode', 'nondeterministic-1', null);
     await waitFor(() => harness.engine.getStatus('nondeterministic-1', { showHistory: true })?.historyEvents?.some((event) => event.EventType === 'TaskCompleted') === true);
     (globalThis as unknown as { codeVariant: string }).codeVariant = 'new';
 
@@ -151,7 +151,7 @@ describe('durable engine', () => {
   });
 
   test('purge by running status deletes nothing', async () => {
-    harness.engine.startOrchestration('approval', 'purge-running', null);
+    await harness.engine.startOrchestration('approval', 'purge-running', null);
     await waitFor(() => harness.engine.getStatus('purge-running')?.runtimeStatus === 'Running');
 
     const deleted = harness.engine.purgeInstances({ createdTimeFrom: new Date(0), runtimeStatus: ['Running', 'Suspended'] });
@@ -161,7 +161,7 @@ describe('durable engine', () => {
   });
 
   test('purge by filter keeps running instances', async () => {
-    harness.engine.startOrchestration('approval', 'purge-running-2', null);
+    await harness.engine.startOrchestration('approval', 'purge-running-2', null);
     await waitFor(() => harness.engine.getStatus('purge-running-2')?.runtimeStatus === 'Running');
     await run('sequence', ['Old'], 'purge-completed');
 

@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 test('activity over functionTimeout fails with timeout', async () => {
-  const started = harness.engine.startOrchestration('callSlowActivity', undefined, 1_000);
+  const started = await harness.engine.startOrchestration('callSlowActivity', undefined, 1_000);
   const status = await harness.engine.waitForCompletion(started.instanceId, 10_000);
 
   expect(status?.runtimeStatus).toBe('Completed');
@@ -23,14 +23,14 @@ test('activity over functionTimeout fails with timeout', async () => {
 });
 
 test('activity under functionTimeout succeeds', async () => {
-  const started = harness.engine.startOrchestration('callSlowActivity', undefined, 10);
+  const started = await harness.engine.startOrchestration('callSlowActivity', undefined, 10);
   const status = await harness.engine.waitForCompletion(started.instanceId, 10_000);
 
   expect(status?.output).toBe('slept 10 ms');
 });
 
 test('late activity result is discarded', async () => {
-  const started = harness.engine.startOrchestration('callSlowActivity', undefined, 400);
+  const started = await harness.engine.startOrchestration('callSlowActivity', undefined, 400);
   const status = await harness.engine.waitForCompletion(started.instanceId, 10_000);
   await new Promise((resolve) => setTimeout(resolve, 400));
 

@@ -3,11 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createMessageId, rawBlobNameOf } from '../../lib/ids';
-import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
-import { FilePayloadStore } from '../../lib/payloadStore/FilePayloadStore';
 import { repoRoot, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 import { startTargetServer, type TargetServer } from '../helpers/targetServer';
-import { createTempFolder, functionKey, jsonBytes, listInstanceIds, removeTempFolders, waitForTerminalStatus } from './support';
+import { createTempFolder, functionKey, hostHasPayload, jsonBytes, listInstanceIds, removeTempFolders, waitForTerminalStatus } from './support';
 
 /**
  * Sends requests with each authentication scheme to the connector app on the local host,
@@ -180,12 +178,8 @@ async function expectNothingStoredOrStarted(connectorId: string, webhookId: stri
 
   expect(status.status).toBe(404);
   expect(instance.status).toBe(404);
-  expect(await payloadStore().exists(rawBlobNameOf(connectorId, messageId))).toBe(false);
+  expect(await hostHasPayload(dataDir, rawBlobNameOf(connectorId, messageId))).toBe(false);
   expect(target.requests.filter((request) => String(request.headers['idempotency-key']).startsWith(messageId))).toEqual([]);
-}
-
-function payloadStore(): FilePayloadStore {
-  return new FilePayloadStore(path.join(dataDir, localPayloadFolderName));
 }
 
 function deliveriesOf(messageId: string): number {
@@ -514,7 +508,7 @@ describe('replayed webhook', () => {
     expect(replayAfterRestart.status).toBe(200);
     expect(replayAfterRestart.body.messageId).toBe(messageId);
     expect(deliveriesOf(messageId)).toBe(1);
-    expect(await payloadStore().exists(rawBlobNameOf('webhooks', messageId))).toBe(true);
+    expect(await hostHasPayload(dataDir, rawBlobNameOf('webhooks', messageId))).toBe(true);
     expect((await listInstanceIds(host.baseUrl)).filter((instanceId) => instanceId === messageId)).toHaveLength(1);
   });
 });

@@ -1,8 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryInstanceId, createMessageId, rawBlobNameOf } from '../../lib/ids';
-import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
-import { FilePayloadStore } from '../../lib/payloadStore/FilePayloadStore';
 import type { HostProcess } from '../helpers/hostProcess';
 import { startTargetServer, type ReceivedRequest, type TargetServer } from '../helpers/targetServer';
 import {
@@ -10,9 +8,11 @@ import {
   functionKey,
   jsonBytes,
   listInstanceIds,
-  listPayloadFiles,
+  listStoredPayloads,
+  type MessageStatus,
   newDedupKey,
   postMessage,
+  readHostPayload,
   readManagementApi,
   readStatus,
   removeTempFolders,
@@ -22,7 +22,6 @@ import {
   startConnectorHost,
   waitForTerminalStatus,
   writeConnectorsFile,
-  type MessageStatus,
 } from './support';
 
 /**
@@ -114,8 +113,7 @@ describe('UTF-8 payload with emoji and CJK', () => {
   });
 
   it('payload store keeps the exact raw bytes', async () => {
-    const store = new FilePayloadStore(path.join(dataDir, localPayloadFolderName));
-    const stored = await store.get(rawBlobNameOf('orders', messageId));
+    const stored = await readHostPayload(dataDir, rawBlobNameOf('orders', messageId));
 
     expect(sha256Hex(stored?.bytes ?? Buffer.alloc(0))).toBe(sha256Hex(sentBytes));
     expect(status.sha256).toBe(sha256Hex(sentBytes));
@@ -282,7 +280,7 @@ describe('rejected requests', () => {
 
   it.each(rejectedCases)('$name gets $status', async ({ status, connectorId = 'orders', body = jsonBytes(newOrder()), signature = sign, contentType }) => {
     const dedupKey = newDedupKey();
-    const payloadFilesBefore = listPayloadFiles(dataDir);
+    const payloadFilesBefore = listStoredPayloads(dataDir);
     const instanceIdsBefore = await listInstanceIds(host.baseUrl);
 
     const response = await postMessage(host.baseUrl, connectorId, body, { dedupKey, signature: signature(body), contentType });
@@ -295,7 +293,7 @@ describe('rejected requests', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(problem.title).toMatch(/\S/);
     expect(problem.detail).toMatch(/\S/);
-    expect(listPayloadFiles(dataDir)).toEqual(payloadFilesBefore);
+    expect(listStoredPayloads(dataDir)).toEqual(payloadFilesBefore);
     expect(await listInstanceIds(host.baseUrl)).toEqual(instanceIdsBefore);
     expect(statusResponse.status).toBe(404);
   });

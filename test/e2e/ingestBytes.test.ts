@@ -3,16 +3,16 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryInstanceId, rawBlobNameOf } from '../../lib/ids';
-import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
-import { FilePayloadStore } from '../../lib/payloadStore/FilePayloadStore';
 import type { HostProcess } from '../helpers/hostProcess';
 import { startTargetServer, type ReceivedRequest, type TargetServer } from '../helpers/targetServer';
 import {
+  type ConnectorOptions,
   createTempFolder,
   dedupKeyHeader,
   functionKey,
-  listPayloadFiles,
+  listStoredPayloads,
   newDedupKey,
+  readHostPayload,
   readStatus,
   removeTempFolders,
   sha256Hex,
@@ -21,7 +21,6 @@ import {
   startConnectorHost,
   waitForTerminalStatus,
   writeConnectorsFile,
-  type ConnectorOptions,
 } from './support';
 
 /**
@@ -118,8 +117,7 @@ async function sendAccepted(connectorId: string, body: Buffer, options: SendOpti
 }
 
 async function readStoredRaw(connectorId: string, messageId: string) {
-  const store = new FilePayloadStore(path.join(dataDir, localPayloadFolderName));
-  return store.get(rawBlobNameOf(connectorId, messageId));
+  return readHostPayload(dataDir, rawBlobNameOf(connectorId, messageId));
 }
 
 function deliveryOf(messageId: string, destinationId: string): ReceivedRequest | undefined {
@@ -190,14 +188,14 @@ describe('compression bomb', () => {
   it('gets 413 and stores nothing', async () => {
     // 64 MiB of zeros compress to about 64 KiB, under the host's body limit.
     const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
-    const payloadFilesBefore = listPayloadFiles(dataDir);
+    const payloadFilesBefore = listStoredPayloads(dataDir);
 
     const response = await send('orders', bomb, { contentEncoding: 'gzip' });
     const problem = (await response.json()) as { detail: string };
 
     expect(response.status).toBe(413);
     expect(problem.detail).toContain(`decodes to more than ${ordersMaxDecodedBytes} bytes`);
-    expect(listPayloadFiles(dataDir)).toEqual(payloadFilesBefore);
+    expect(listStoredPayloads(dataDir)).toEqual(payloadFilesBefore);
   });
 });
 

@@ -2,22 +2,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryInstanceId, rawBlobNameOf } from '../../lib/ids';
-import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
-import { FilePayloadStore } from '../../lib/payloadStore/FilePayloadStore';
 import { quarantineBlobNameOf } from '../../lib/quarantine/quarantineIds';
 import type { HostProcess } from '../helpers/hostProcess';
 import { startTargetServer, type TargetServer } from '../helpers/targetServer';
 import {
+  type ConnectorOptions,
   createTempFolder,
   functionKey,
   jsonBytes,
   postMessage,
+  readHostPayload,
   removeTempFolders,
   sendMessage,
   startConnectorHost,
   waitForTerminalStatus,
   writeConnectorsFile,
-  type ConnectorOptions,
 } from './support';
 
 /**
@@ -89,8 +88,7 @@ async function readStatusText(messageId: string): Promise<string> {
 }
 
 async function readStoredRaw(connectorId: string, messageId: string): Promise<string> {
-  const store = new FilePayloadStore(path.join(dataDir, localPayloadFolderName));
-  const stored = await store.get(rawBlobNameOf(connectorId, messageId));
+  const stored = await readHostPayload(dataDir, rawBlobNameOf(connectorId, messageId));
   return Buffer.from(stored?.bytes ?? []).toString('utf8');
 }
 
@@ -158,8 +156,7 @@ describe('redacted payload values', () => {
     expect(quarantineText).toContain('/customer/email');
     expect(quarantineText).not.toContain(invalidEmail);
 
-    const store = new FilePayloadStore(path.join(dataDir, localPayloadFolderName));
-    const stored = await store.get(quarantineBlobNameOf('strict', problem.quarantineId));
+    const stored = await readHostPayload(dataDir, quarantineBlobNameOf('strict', problem.quarantineId));
     expect(Buffer.from(stored?.bytes ?? []).equals(body)).toBe(true);
     expect(host.stdout() + host.stderr()).not.toContain(invalidEmail);
   });

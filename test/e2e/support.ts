@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { localPayloadFolderName } from '../../lib/payloadStore/createPayloadStore';
+import { LocalPayloadStore } from '../../lib/payloadStore/LocalPayloadStore';
+import type { StoredPayload } from '../../lib/payloadStore/PayloadStore';
 import { repoRoot, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 
 /**
@@ -233,9 +235,49 @@ export async function listInstanceIds(baseUrl: string): Promise<string[]> {
   return instances.map((instance) => instance.instanceId).sort();
 }
 
-/** Returns the paths of all files in the local payload store of `dataDir`, relative to it and sorted. */
-export function listPayloadFiles(dataDir: string): string[] {
-  const payloadFolder = path.join(dataDir, localPayloadFolderName);
+/**
+ * Opens the payload store in `dataDir` as the host opens it, to read what the host stored. It
+ * shares the database with the host process. Close it when done.
+ */
+export function openHostPayloadStore(dataDir: string): LocalPayloadStore {
+  fs.mkdirSync(dataDir, { recursive: true });
+  return new LocalPayloadStore(dataDir, path.join(dataDir, localPayloadFolderName));
+}
+
+/** Reads payload `name` from the payload store in `dataDir`. */
+export async function readHostPayload(dataDir: string, name: string): Promise<StoredPayload | undefined> {
+  const store = openHostPayloadStore(dataDir);
+  try {
+    return await store.get(name);
+  } finally {
+    store.close();
+  }
+}
+
+/** Returns whether the payload store in `dataDir` holds payload `name`. */
+export async function hostHasPayload(dataDir: string, name: string): Promise<boolean> {
+  const store = openHostPayloadStore(dataDir);
+  try {
+    return await store.exists(name);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Lists what the local payload store of `dataDir` holds, sorted: the payload names in its
+ * database, then the paths of its payload files relative to the file folder.
+ */
+export function listStoredPayloads(dataDir: string): string[] {
+  const store = openHostPayloadStore(dataDir);
+  try {
+    return [...store.listDatabaseNames(), ...listPayloadFiles(path.join(dataDir, localPayloadFolderName))];
+  } finally {
+    store.close();
+  }
+}
+
+function listPayloadFiles(payloadFolder: string): string[] {
   if (!fs.existsSync(payloadFolder)) {
     return [];
   }

@@ -1,15 +1,16 @@
 import type Database from 'better-sqlite3';
 
 interface CommitJob {
-  work: () => void;
-  resolve: () => void;
+  work: () => unknown;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Commits the state changes that are ready in the same event-loop turn in one transaction, so
- * that many episodes and activity results share one fsync. Each change runs in its own savepoint:
- * one that throws is rolled back and reported to its caller alone, and the others commit.
+ * Commits the changes that are ready in the same event-loop turn in one transaction, so that
+ * many of them share one fsync: durable episodes and activity results, or payload writes. Each
+ * change runs in its own savepoint: one that throws is rolled back and reported to its caller
+ * alone, and the others commit.
  */
 export class GroupCommitter {
   readonly #db: Database.Database;
@@ -20,10 +21,10 @@ export class GroupCommitter {
     this.#db = db;
   }
 
-  /** Runs `work` inside the next shared transaction and resolves once that transaction has committed. */
-  commit(work: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ work, resolve, reject });
+  /** Runs `work` inside the next shared transaction and resolves with its result once that transaction has committed. */
+  commit<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (result: unknown) => void, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.flush());
@@ -40,12 +41,13 @@ export class GroupCommitter {
       return;
     }
     const failures = new Map<CommitJob, unknown>();
+    const results = new Map<CommitJob, unknown>();
     try {
       this.#db.transaction(() => {
         for (const job of jobs) {
           try {
             // A nested transaction function runs as a savepoint.
-            this.#db.transaction(job.work)();
+            results.set(job, this.#db.transaction(job.work)());
           } catch (error) {
             failures.set(job, error);
           }
@@ -59,7 +61,7 @@ export class GroupCommitter {
       if (failures.has(job)) {
         job.reject(failures.get(job));
       } else {
-        job.resolve();
+        job.resolve(results.get(job));
       }
     }
   }
