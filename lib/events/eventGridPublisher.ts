@@ -55,7 +55,8 @@ export function toCloudEvent(event: LifecycleEvent): SendCloudEventInput<Record<
  * token of the app's identity (`ManagedIdentityCredential` when `managedIdentityClientId` is set,
  * otherwise `DefaultAzureCredential`). A failed publish is logged with the event id and the error,
  * never the key, and hands the event to `fallback`, such as the log publisher. It does not throw
- * unless `fallback` throws, so a step of a message does not fail because the topic is down.
+ * unless `fallback` throws, so a step of a message does not fail because the topic is down. Events
+ * published in the same event-loop turn share one request.
  */
 export function createEventGridPublisher(settings: EventGridTopicSettings, logger: pino.Logger, fallback?: EventPublisher, overrides: EventGridClientOverrides = {}): EventPublisher {
   const endpoint = new URL(settings.endpoint);
@@ -67,17 +68,58 @@ export function createEventGridPublisher(settings: EventGridTopicSettings, logge
   });
   const topicHost = endpoint.host;
   const scrub = (text: string): string => (settings.key === undefined ? text : text.split(settings.key).join('[redacted]'));
+  const logFieldsOf = (event: LifecycleEvent) => ({ eventType: event.type, eventId: lifecycleEventId(event), messageId: event.messageId, connectorId: event.connectorId, topicHost });
 
-  return {
-    publish: async (event) => {
-      const logFields = { eventType: event.type, eventId: lifecycleEventId(event), messageId: event.messageId, connectorId: event.connectorId, topicHost };
-      try {
-        await client.send([toCloudEvent(event)]);
-        logger.debug(logFields, 'lifecycle event published');
-      } catch (error) {
-        logger.warn({ ...logFields, error: scrub(errorMessageOf(error)) }, 'lifecycle event not published to Event Grid');
-        await fallback?.publish(event);
+  const sendBatch = async (batch: PendingEvent[]): Promise<void> => {
+    try {
+      await client.send(batch.map((pending) => toCloudEvent(pending.event)));
+      for (const pending of batch) {
+        logger.debug(logFieldsOf(pending.event), 'lifecycle event published');
       }
-    },
+    } catch (error) {
+      const message = scrub(errorMessageOf(error));
+      for (const pending of batch) {
+        logger.warn({ ...logFieldsOf(pending.event), batchSize: batch.length, error: message }, 'lifecycle event not published to Event Grid');
+      }
+      await Promise.all(batch.map((pending) => fallback?.publish(pending.event)));
+    }
   };
+
+  return { publish: createBatchingPublish(sendBatch) };
+}
+
+interface PendingEvent {
+  event: LifecycleEvent;
+  done: () => void;
+  failed: (error: unknown) => void;
+}
+
+/** Maximum number of events in one request. Lifecycle events are well under 1 KB, and Event Grid takes 1 MB per request. */
+export const maxEventsPerPublish = 100;
+
+/**
+ * Collects the events published in one event-loop turn and sends them in requests of up to
+ * `maxEventsPerPublish`, so a busy host makes one request for many messages. Each `publish`
+ * resolves once the request with its event has finished.
+ */
+function createBatchingPublish(sendBatch: (batch: PendingEvent[]) => Promise<void>): EventPublisher['publish'] {
+  let pending: PendingEvent[] = [];
+  const flush = (): void => {
+    const ready = pending;
+    pending = [];
+    for (let start = 0; start < ready.length; start += maxEventsPerPublish) {
+      const batch = ready.slice(start, start + maxEventsPerPublish);
+      sendBatch(batch).then(
+        () => batch.forEach((entry) => entry.done()),
+        (error: unknown) => batch.forEach((entry) => entry.failed(error)),
+      );
+    }
+  };
+  return (event) =>
+    new Promise<void>((done, failed) => {
+      pending.push({ event, done, failed });
+      if (pending.length === 1) {
+        setImmediate(flush);
+      }
+    });
 }

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventGridPublisher, lifecycleEventId } from '../../lib/events/eventGridPublisher';
+import { createEventGridPublisher, lifecycleEventId, maxEventsPerPublish } from '../../lib/events/eventGridPublisher';
 import type { LifecycleEvent } from '../../lib/events/lifecycleEvent';
 import { repoRoot, startHostProcess, type HostProcess } from '../helpers/hostProcess';
 import { waitForRecords, type FixtureRecord } from '../helpers/recordFile';
@@ -117,6 +118,31 @@ describe('Event Grid publisher', () => {
     const warning = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'lifecycle event not published to Event Grid');
     expect(warning?.eventType).toBe('message.replayed');
     expect(lines.join('')).not.toContain(wrongKey);
+  });
+
+  it('events of one turn share one request', async () => {
+    const requests: unknown[][] = [];
+    const topic = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        requests.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown[]);
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => topic.listen(0, '127.0.0.1', resolve));
+    const { port } = topic.address() as net.AddressInfo;
+    const publisher = createEventGridPublisher({ endpoint: `http://127.0.0.1:${port}/api/events`, key: topicKey }, createMemoryLogger().logger);
+    const keys = Array.from({ length: maxEventsPerPublish + 5 }, (_unused, index) => `orders-${String(index).padStart(32, '0')}`);
+
+    try {
+      await Promise.all(keys.map((key) => publisher.publish(replayedEvent(key))));
+    } finally {
+      await new Promise<void>((resolve) => topic.close(() => resolve()));
+    }
+
+    expect(requests.map((events) => events.length)).toEqual([maxEventsPerPublish, 5]);
+    expect(requests.flat().map((event) => (event as { id: string }).id)).toEqual(keys.map((key) => lifecycleEventId(replayedEvent(key))));
   });
 
   it('unreachable topic does not throw', async () => {
