@@ -206,7 +206,7 @@ function openTrackingStores(dataDir: string): { trackingStore: TrackingStorePort
   const sqlSettings = readSqlTrackingSettings();
   if (sqlSettings === undefined) {
     const trackingStore = openTrackingStore(dataDir);
-    return { trackingStore, quarantineStore: new QuarantineStore(trackingStore.db) };
+    return { trackingStore, quarantineStore: new QuarantineStore(trackingStore.db, trackingStore) };
   }
   if (sqlSettings.sqlLogin !== undefined) {
     secretScrubber.addSecrets([sqlSettings.sqlLogin.password]);

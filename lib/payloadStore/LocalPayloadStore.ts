@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 
 import { PermanentError, RetryableError, errorMessageOf } from '../errors';
 import { GroupCommitter } from '../sqlite/groupCommitter';
+import { useWalWithAsyncSync, type WalSync } from '../sqlite/walSync';
 import { FilePayloadStore } from './FilePayloadStore';
 import {
   digestPayload,
@@ -43,8 +44,8 @@ export interface LocalPayloadStoreOptions {
  *
  * A file per payload costs a file creation, a rename and two fsyncs, which a disk does only a
  * few hundred times a second. Rows instead are group-committed: the writes that arrive in the
- * same event-loop turn share one transaction and one fsync, with WAL and `synchronous=FULL`, so
- * `put` still resolves only once its payload is on disk.
+ * same event-loop turn share one transaction, and a WalSync flushes them to disk off the main
+ * thread, so `put` still resolves only once its payload is on disk.
  *
  * A name has at most one live payload: a row, or else a file. `put` of a small payload writes the
  * row, which hides any older file of that name; `put` of a large one writes the file and then
@@ -66,8 +67,9 @@ export class LocalPayloadStore implements PayloadStore {
   constructor(dataFolderPath: string, fileFolderPath: string, options: LocalPayloadStoreOptions = {}) {
     this.#files = new FilePayloadStore(fileFolderPath);
     this.#inlineLimitInBytes = options.inlineLimitInBytes ?? defaultInlinePayloadLimitInBytes;
-    this.#db = openPayloadDatabase(join(dataFolderPath, localPayloadDatabaseFileName));
-    this.#committer = new GroupCommitter(this.#db);
+    const { db, walSync } = openPayloadDatabase(join(dataFolderPath, localPayloadDatabaseFileName));
+    this.#db = db;
+    this.#committer = new GroupCommitter(db, walSync);
     this.#statements = {
       upsert: this.#db.prepare(
         `INSERT INTO payloads (name, content_type, content_encoding, size_in_bytes, sha256, bytes)
@@ -155,7 +157,7 @@ export class LocalPayloadStore implements PayloadStore {
   }
 }
 
-function openPayloadDatabase(filePath: string): Database.Database {
+function openPayloadDatabase(filePath: string): { db: Database.Database; walSync: WalSync | undefined } {
   const failure = (error: unknown): Error =>
     classifyDatabaseError(`Failed to open the payload database ${filePath}: ${errorMessageOf(error)}. Check that the data folder exists and is writable.`, error);
   let db: Database.Database;
@@ -164,11 +166,11 @@ function openPayloadDatabase(filePath: string): Database.Database {
   } catch (error) {
     throw failure(error);
   }
+  let walSync: WalSync | undefined;
   try {
-    db.pragma('journal_mode = WAL');
-    // FULL, not NORMAL: with NORMAL a commit in WAL mode may be lost at a power cut, and a
-    // payload that `put` reported as written must survive one.
-    db.pragma('synchronous = FULL');
+    // A payload that `put` reported as written must survive a power cut: the group commit
+    // resolves a put only once the WalSync has flushed it.
+    walSync = useWalWithAsyncSync(db);
     db.exec(`CREATE TABLE IF NOT EXISTS payloads (
       name TEXT PRIMARY KEY,
       content_type TEXT NOT NULL,
@@ -181,7 +183,7 @@ function openPayloadDatabase(filePath: string): Database.Database {
     db.close();
     throw failure(error);
   }
-  return db;
+  return { db, walSync };
 }
 
 /** Checks a row against its stored size and SHA-256, so a damaged database is reported, never served. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SchemaError } from '../config/payloadSchema';
+import type { SqliteWriter } from '../sqlite/sqliteWriter';
 import type { QuarantineStorePort } from './QuarantineStorePort';
 import type { NewQuarantinedPayload, QuarantinedPayload, QuarantineState } from './types';
 
@@ -31,21 +32,25 @@ export interface QuarantineQuery {
  * creates the table, and this class shares its connection.
  */
 export class QuarantineStore implements QuarantineStorePort {
-  constructor(private readonly db: Database.Database) {}
+  /** `writer` is the TrackingStore, which owns the connection and its group commit. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
   /**
    * Inserts a quarantined payload unless one with the same id exists. Returns true when it
    * was inserted, and false for a repeat of a payload that is already quarantined or released.
    */
   async insert(payload: NewQuarantinedPayload): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO quarantine
-           (quarantine_id, connector_id, received_at, reason, errors, payload_blob_name, size_in_bytes, sha256,
-            content_type, content_encoding, dedup_key, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'quarantined')`,
-      )
-      .run(
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO quarantine
+         (quarantine_id, connector_id, received_at, reason, errors, payload_blob_name, size_in_bytes, sha256,
+          content_type, content_encoding, dedup_key, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'quarantined')`,
+    );
+    const result = await this.writer.write(() =>
+      insert.run(
         payload.quarantineId,
         payload.connectorId,
         payload.receivedAt,
@@ -57,7 +62,8 @@ export class QuarantineStore implements QuarantineStorePort {
         payload.contentType,
         payload.contentEncoding ?? null,
         payload.dedupKey ?? null,
-      );
+      ),
+    );
     return result.changes === 1;
   }
 
@@ -82,9 +88,11 @@ export class QuarantineStore implements QuarantineStorePort {
    * was already released, for example by a concurrent release request.
    */
   async markReleased(quarantineId: string, messageId: string, releasedAt: Date): Promise<boolean> {
-    const result = this.db
-      .prepare(`UPDATE quarantine SET state = 'released', released_at = ?, message_id = ? WHERE quarantine_id = ? AND state = 'quarantined'`)
-      .run(releasedAt.toISOString(), messageId, quarantineId);
+    const result = await this.writer.write(() =>
+      this.db
+        .prepare(`UPDATE quarantine SET state = 'released', released_at = ?, message_id = ? WHERE quarantine_id = ? AND state = 'quarantined'`)
+        .run(releasedAt.toISOString(), messageId, quarantineId),
+    );
     return result.changes === 1;
   }
 }

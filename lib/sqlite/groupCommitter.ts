@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 
+import type { WalSync } from './walSync';
+
 interface CommitJob {
   work: () => unknown;
   resolve: (result: unknown) => void;
@@ -14,14 +16,20 @@ interface CommitJob {
  */
 export class GroupCommitter {
   readonly #db: Database.Database;
+  readonly #walSync: WalSync | undefined;
   #pending: CommitJob[] = [];
   #scheduled = false;
 
-  constructor(db: Database.Database) {
+  /**
+   * With `walSync`, the database commits with `synchronous=NORMAL` and a job resolves only once
+   * `walSync` has flushed its commit to disk. Without it, the commit itself must be durable.
+   */
+  constructor(db: Database.Database, walSync?: WalSync) {
     this.#db = db;
+    this.#walSync = walSync;
   }
 
-  /** Runs `work` inside the next shared transaction and resolves with its result once that transaction has committed. */
+  /** Runs `work` inside the next shared transaction and resolves with its result once that transaction is on disk. */
   commit<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (result: unknown) => void, reject });
@@ -57,12 +65,24 @@ export class GroupCommitter {
       jobs.forEach((job) => job.reject(error));
       return;
     }
-    for (const job of jobs) {
-      if (failures.has(job)) {
-        job.reject(failures.get(job));
-      } else {
-        job.resolve(results.get(job));
+    const settle = (): void => {
+      for (const job of jobs) {
+        if (failures.has(job)) {
+          job.reject(failures.get(job));
+        } else {
+          job.resolve(results.get(job));
+        }
       }
+    };
+    if (this.#walSync === undefined) {
+      settle();
+      return;
     }
+    this.#walSync.sync().then(settle, (error: unknown) => jobs.forEach((job) => job.reject(error)));
+  }
+
+  /** Resolves once every commit made so far, inside or outside this committer, is on disk. */
+  async durable(): Promise<void> {
+    await this.#walSync?.sync();
   }
 }

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+
+import type { SqliteWriter } from '../sqlite/sqliteWriter';
 import { buildMessageFilterSql, type FilterSql, type MessageFilter, type MessagePosition } from './messageFilter';
 import type { ReplayStorePort } from './ReplayStorePort';
 
@@ -91,7 +93,11 @@ interface PositionRow {
  * than the dedup window leaves them, so they grow with every bulk replay.
  */
 export class ReplayStore implements ReplayStorePort {
-  constructor(private readonly db: Database.Database) {}
+  /** `writer` is the TrackingStore, which owns the connection and its group commit. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
   /** Counts the messages that match `filter` now, without storing anything. Returns the count and the oldest ids, up to `sampleSize`. */
   async previewMatching(filter: BulkReplayFilter, sampleSize: number): Promise<{ total: number; messageIds: string[] }> {
@@ -109,7 +115,7 @@ export class ReplayStore implements ReplayStorePort {
    * its filter now, up to the newest of them. Returns the stored record.
    */
   async createBulkReplay(replay: NewBulkReplay): Promise<BulkReplayRecord> {
-    return this.db.transaction((): BulkReplayRecord => {
+    return this.writer.write((): BulkReplayRecord => {
       const { conditions, parameters } = buildBulkReplayFilterSql(replay.filter);
       const where = conditions.join(' AND ');
       const { count } = this.db.prepare(`SELECT COUNT(*) AS count FROM messages m WHERE ${where}`).get(...parameters) as { count: number };
@@ -137,7 +143,7 @@ export class ReplayStore implements ReplayStorePort {
           replay.createdAt,
         );
       return this.requireBulkReplay(replay.replayId);
-    })();
+    });
   }
 
   async getBulkReplay(replayId: string): Promise<BulkReplayRecord | undefined> {
@@ -186,7 +192,7 @@ export class ReplayStore implements ReplayStorePort {
    * record for the same message changes nothing. Returns true when the item was added.
    */
   async recordItem(replayId: string, item: BulkReplayItem): Promise<boolean> {
-    return this.db.transaction((): boolean => {
+    return this.writer.write((): boolean => {
       const inserted = this.db
         .prepare(`INSERT OR IGNORE INTO replay_items (replay_id, original_message_id, new_message_id, error, at) VALUES (?, ?, ?, ?, ?)`)
         .run(replayId, item.originalMessageId, item.newMessageId ?? null, item.error ?? null, item.at);
@@ -196,14 +202,13 @@ export class ReplayStore implements ReplayStorePort {
       const counter = item.newMessageId === undefined ? 'failed' : 'replayed';
       this.db.prepare(`UPDATE replays SET ${counter} = ${counter} + 1, updated_at = ? WHERE replay_id = ?`).run(item.at, replayId);
       return true;
-    })();
+    });
   }
 
   /** Moves the replay's position to the last message of a page it handled. */
   async advancePosition(replayId: string, position: MessagePosition, at: string): Promise<void> {
-    this.db
-      .prepare(`UPDATE replays SET position_received_at = ?, position_message_id = ?, updated_at = ? WHERE replay_id = ?`)
-      .run(position.receivedAt, position.messageId, at, replayId);
+    const update = this.db.prepare(`UPDATE replays SET position_received_at = ?, position_message_id = ?, updated_at = ? WHERE replay_id = ?`);
+    await this.writer.write(() => update.run(position.receivedAt, position.messageId, at, replayId));
   }
 
   /**
@@ -220,20 +225,18 @@ export class ReplayStore implements ReplayStorePort {
 
   /** Ends a running replay as completed or failed. Returns false when it was no longer running, for example cancelled. */
   async finishBulkReplay(replayId: string, state: 'completed' | 'failed', at: string, error?: string): Promise<boolean> {
-    const result = this.db
-      .prepare(`UPDATE replays SET state = ?, finished_at = ?, updated_at = ?, error = ? WHERE replay_id = ? AND state = 'running'`)
-      .run(state, at, at, error ?? null, replayId);
+    const update = this.db.prepare(`UPDATE replays SET state = ?, finished_at = ?, updated_at = ?, error = ? WHERE replay_id = ? AND state = 'running'`);
+    const result = await this.writer.write(() => update.run(state, at, at, error ?? null, replayId));
     return result.changes === 1;
   }
 
   /** Cancels a running replay. Returns false when it was no longer running. */
   async cancelBulkReplay(replayId: string, reason: string, operator: string, at: string): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        `UPDATE replays SET state = 'cancelled', cancel_reason = ?, cancelled_by = ?, finished_at = ?, updated_at = ?
-         WHERE replay_id = ? AND state = 'running'`,
-      )
-      .run(reason, operator, at, at, replayId);
+    const update = this.db.prepare(
+      `UPDATE replays SET state = 'cancelled', cancel_reason = ?, cancelled_by = ?, finished_at = ?, updated_at = ?
+       WHERE replay_id = ? AND state = 'running'`,
+    );
+    const result = await this.writer.write(() => update.run(reason, operator, at, at, replayId));
     return result.changes === 1;
   }
 

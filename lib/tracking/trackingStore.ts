@@ -3,6 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 import { GroupCommitter } from '../sqlite/groupCommitter';
+import type { SqliteWriter } from '../sqlite/sqliteWriter';
+import { useWalWithAsyncSync } from '../sqlite/walSync';
 import { compareVersions, type EntityVersion } from '../transform/compareVersions';
 import { listMessageRows, type MessageListQuery } from './messageList';
 import { ReplayStore } from './replayStore';
@@ -106,13 +108,13 @@ export function openTrackingStore(dataDir: string): TrackingStore {
 /**
  * Messages, delivery attempts, the audit trail and mirrored entity state, in SQLite.
  *
- * The database runs in WAL mode with `synchronous=FULL`, and each write resolves only once it
- * is committed, so it is on disk by then. The ingest trigger acknowledges a message with 202
- * only after its claim is committed, and that acknowledgement must survive a power loss. The
- * writes that arrive in the same event-loop turn are group-committed: one transaction, with a
- * savepoint for each write, and one fsync for all of them.
+ * Each write resolves only once it is committed and on disk. The ingest trigger acknowledges a
+ * message with 202 only after its claim is committed, and that acknowledgement must survive a
+ * power loss. The writes that arrive in the same event-loop turn are group-committed: one
+ * transaction, with a savepoint for each write. The database runs in WAL mode with
+ * `synchronous=NORMAL`, and a WalSync flushes the commits to disk off the main thread.
  */
-export class TrackingStore implements TrackingStorePort {
+export class TrackingStore implements TrackingStorePort, SqliteWriter {
   readonly db: Database.Database;
   /** Bulk replays, in the same database. */
   readonly replays: ReplayStore;
@@ -122,12 +124,11 @@ export class TrackingStore implements TrackingStorePort {
 
   constructor(filePath: string) {
     this.db = new Database(filePath);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    const walSync = useWalWithAsyncSync(this.db);
     this.db.pragma(`busy_timeout = ${busyTimeoutInMilliseconds}`);
     migrateTrackingSchema(this.db);
-    this.replays = new ReplayStore(this.db);
-    this.#committer = new GroupCommitter(this.db);
+    this.#committer = new GroupCommitter(this.db, walSync);
+    this.replays = new ReplayStore(this.db, this);
   }
 
   close(): void {
@@ -421,9 +422,10 @@ export class TrackingStore implements TrackingStorePort {
 
   /**
    * Runs `work` in the next group commit: the writes of one event-loop turn share one
-   * transaction and one fsync, and each resolves once that transaction is on disk.
+   * transaction, and each resolves once that transaction is on disk. The quarantine and replay
+   * stores write through it too, because they share this connection.
    */
-  private write<T>(work: () => T): Promise<T> {
+  write<T>(work: () => T): Promise<T> {
     return this.#committer.commit(work);
   }
 

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 
+import { useWalWithAsyncSync, type WalSync } from '../../lib/sqlite/walSync';
+
 /**
  * Migrations of the durable engine's SQLite schema, in order. Migration N brings a database from
  * version N - 1 to N; the version is kept in `PRAGMA user_version`. Append new migrations, never
@@ -72,15 +74,14 @@ const migrations: readonly (readonly string[])[] = [
 export const schemaVersion = migrations.length;
 
 /**
- * Opens the engine's database. WAL with `synchronous=FULL`: every commit is on disk before the
- * engine acknowledges it (a 202 from the start API, an activity result), so a power loss, not
- * only a crash, loses nothing acknowledged. Throughput comes from grouping work into fewer
- * transactions, never from a weaker level.
+ * Opens the engine's database, in WAL mode with `synchronous=NORMAL` and a WalSync. Every commit
+ * is on disk before the engine acknowledges it (a 202 from the start API, an activity result),
+ * because each acknowledgement waits for `walSync.sync`, so a power loss, not only a crash, loses
+ * nothing acknowledged. The fsync runs off the main thread, and commits share it.
  */
-export function openEngineDatabase(path: string): Database.Database {
+export function openEngineDatabase(path: string): { db: Database.Database; walSync: WalSync | undefined } {
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  const walSync = useWalWithAsyncSync(db);
   db.pragma('busy_timeout = 5000');
 
   const foundVersion = db.pragma('user_version', { simple: true }) as number;
@@ -99,5 +100,5 @@ export function openEngineDatabase(path: string): Database.Database {
     }
     db.pragma(`user_version = ${schemaVersion}`);
   })();
-  return db;
+  return { db, walSync };
 }

@@ -84,12 +84,13 @@ export class DurableEngine implements DurableEngineApi {
 
   constructor(options: DurableEngineOptions) {
     this.taskHubName = options.taskHubName;
-    this.#store = new EngineStore(openEngineDatabase(options.databasePath));
+    const database = openEngineDatabase(options.databasePath);
+    this.#store = new EngineStore(database.db);
     this.#registry = options.registry;
     this.#invoker = options.invoker;
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
-    this.#committer = new GroupCommitter(this.#store.db);
+    this.#committer = new GroupCommitter(this.#store.db, database.walSync);
     const context: EngineContext = {
       store: this.#store,
       invoker: this.#invoker,
@@ -140,6 +141,7 @@ export class DurableEngine implements DurableEngineApi {
     this.#delayedKicks.forEach((timer) => clearTimeout(timer));
     this.#activities.flush();
     this.#committer.flush();
+    await this.#committer.durable();
     this.#store.db.close();
   }
 
@@ -542,6 +544,10 @@ export class DurableEngine implements DurableEngineApi {
       this.#instances.kick(id);
     }
     return result;
+  }
+
+  durable(): Promise<void> {
+    return this.#committer.durable();
   }
 
   getStatus(instanceId: string, options: StatusOptions = {}): InstanceStatus | undefined {

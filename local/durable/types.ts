@@ -80,6 +80,8 @@ export interface DurableEngineApi {
    * not replaced (`created: false`); a terminal one is replaced, as Durable Functions does.
    */
   startOrchestration(name: string, instanceId: string | undefined, input: unknown): Promise<StartResult>;
+  /** Resolves once every change committed so far is on disk. Await it before acknowledging a change. */
+  durable(): Promise<void>;
   getStatus(instanceId: string, options?: StatusOptions): InstanceStatus | undefined;
   listInstances(filter: ListFilter): ListPage;
   /** Returns false when the instance does not exist or is in a terminal state. */

@@ -47,6 +47,7 @@ export async function signalEntity(request: ManagementRequest, name: string, key
   }
 
   await request.engine.signalEntity(name, toEntityKey(key), operation, input);
+  await request.engine.durable();
   request.sendEmpty(202);
 }
 

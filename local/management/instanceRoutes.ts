@@ -82,6 +82,7 @@ export async function purgeInstance(request: ManagementRequest, instanceId: stri
     }
   }
   const instancesDeleted = await request.engine.purgeInstance(instanceId);
+  await request.engine.durable();
   if (instancesDeleted === 0) {
     request.sendInstanceNotFound(instanceId);
     return;
@@ -100,6 +101,7 @@ export async function purgeInstances(request: ManagementRequest): Promise<void> 
     createdTimeTo: readDateParameter(request.url, 'createdTimeTo') ?? new Date(),
     runtimeStatus: readRuntimeStatusParameter(request.url),
   });
+  await request.engine.durable();
   if (instancesDeleted === 0) {
     request.sendProblem(404, 'no-instances-matched', 'No instances matched', 'No instance matched the filter, so none was purged.');
     return;
@@ -136,6 +138,7 @@ export async function raiseEvent(request: ManagementRequest, instanceId: string,
   }
 
   const result = await request.engine.raiseEvent(instanceId, eventName, data);
+  await request.engine.durable();
   if (result === 'notFound') {
     request.sendInstanceNotFound(instanceId);
     return;
@@ -162,6 +165,7 @@ async function changeInstanceState(request: ManagementRequest, instanceId: strin
       result = await request.engine.resume(instanceId, reason);
       break;
   }
+  await request.engine.durable();
   if (result === 'notFound') {
     request.sendInstanceNotFound(instanceId);
     return;
@@ -210,6 +214,7 @@ async function rewindInstance(request: ManagementRequest, instanceId: string): P
     }
     throw error;
   }
+  await request.engine.durable();
   if (result === 'notFound') {
     request.sendInstanceNotFound(instanceId);
     return;

@@ -19,7 +19,7 @@ describe('SQLite tracking store contract', () => {
     const tracking = openTrackingStore(dataDir);
     return {
       tracking,
-      quarantine: new QuarantineStore(tracking.db),
+      quarantine: new QuarantineStore(tracking.db, tracking),
       close: async () => {
         tracking.close();
         fs.rmSync(dataDir, { recursive: true, force: true });

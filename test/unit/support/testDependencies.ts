@@ -62,7 +62,7 @@ export function createTestDependencies(connectors: unknown[] = [ordersConnector(
     connectors: parseConnectors(JSON.stringify({ connectors }), 'connectors.json'),
     payloadStore: new FilePayloadStore(path.join(dataDir, 'payloads')),
     trackingStore,
-    quarantineStore: new QuarantineStore(trackingStore.db),
+    quarantineStore: new QuarantineStore(trackingStore.db, trackingStore),
     clock: () => new Date(testNow),
     outbound,
     lookupAddresses: async (hostname) => {
