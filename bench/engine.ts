@@ -13,7 +13,8 @@ import type { FunctionRegistry } from '../local/functionsCore/registry';
  * Each engine workload runs in-process on a fresh database in a temporary folder, with the real
  * clock, no-op activities and a logger that drops every line, so the figures measure the engine
  * and its commits. Before each workload the bench measures the floor again: one small INSERT per
- * transaction with better-sqlite3, WAL and `synchronous=FULL`, the settings the engine uses. The
+ * transaction with better-sqlite3, WAL and `synchronous=FULL`: one fsync per commit, the durability
+ * the engine gives each commit it acknowledges, though it now syncs off the main thread. The
  * ratio is the workload's rate divided by that floor.
  *
  * Run with `npm run bench:engine`, which builds first. The bench is bounded: every workload
