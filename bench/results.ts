@@ -95,7 +95,7 @@ function tableRows(results: BenchResults): TableRow[] {
     ...runRows('3b end to end at half rate, open', connector.halfRate, (run) => `${describeEndToEnd(run)}; ${describeRate(run)}`),
   ];
   for (const round of connector.fanOut.rounds) {
-    rows.push({ part: `4 fan-out to 100, ${round.runId}`, figure: round.ledger.balanced ? `${formatNumber(round.acceptToLastDeliveryInMilliseconds, 1)} ms accept to last delivery` : 'INVALID', ledger: formatLedger(round.ledger) });
+    rows.push({ part: `4 fan-out to 100, ${round.runId}`, figure: round.ledger.balanced ? `${formatNumber(round.acceptToLastDeliveryInMilliseconds, 1)} ms accept to last delivery, on all 100 destinations` : 'INVALID', ledger: formatLedger(round.ledger) });
   }
   const soak = connector.soak;
   rows.push(

@@ -88,7 +88,8 @@ async function runSoak(context: BenchContext, host: ConnectorHost, ratePerSecond
     sample();
     const startBytes = samples[0].residentMemoryBytes;
     const endBytes = samples[samples.length - 1].residentMemoryBytes;
-    const windowLength = Math.max(3, Math.floor(samples.length / 10));
+    // A tenth of the samples, at least 3, but never so many that the two windows overlap.
+    const windowLength = Math.max(1, Math.min(Math.max(3, Math.floor(samples.length / 10)), Math.floor(samples.length / 2)));
     const startMedian = percentile(samples.slice(0, windowLength).map((entry) => entry.residentMemoryBytes), 0.5) ?? startBytes;
     const endMedian = percentile(samples.slice(-windowLength).map((entry) => entry.residentMemoryBytes), 0.5) ?? endBytes;
     return {
@@ -119,6 +120,7 @@ async function measureConnector(context: BenchContext, settings: BenchSettings):
   try {
     const idleTimeoutInMilliseconds = settings.deliveryTimeoutInSeconds * 1_000;
     const idleWaitSeconds: Record<string, number> = {};
+    progress('parts 2 and 3: accept path and end to end, after a warm-up');
     const warmUp = await runDeliveryLoad(context, { url: ingestUrl, runId: 'warmup', model: 'closed', durationInSeconds: warmUpSeconds, acceptedStatuses: connectorAcceptedStatuses });
     idleWaitSeconds.warmup = await host.waitForIdle(idleTimeoutInMilliseconds);
     const saturation = await runDeliveryLoad(context, { url: ingestUrl, runId: 'sat', model: 'closed', acceptedStatuses: connectorAcceptedStatuses });
@@ -127,8 +129,10 @@ async function measureConnector(context: BenchContext, settings: BenchSettings):
     const halfRate =
       halfRatePerSecond === null ? null : await runDeliveryLoad(context, { url: ingestUrl, runId: 'half', model: 'open', ratePerSecond: halfRatePerSecond, acceptedStatuses: connectorAcceptedStatuses });
     idleWaitSeconds.half = await host.waitForIdle(idleTimeoutInMilliseconds);
+    progress('part 4 of 6: fan-out to 100 destinations');
     const fanOut = await measureFanOut(context, host);
     idleWaitSeconds.fanout = await host.waitForIdle(idleTimeoutInMilliseconds);
+    progress(`part 5 of 6: soak for ${settings.soakInSeconds} s`);
     const soak = halfRatePerSecond === null ? null : await runSoak(context, host, halfRatePerSecond);
     const logCounts = host.logCounts();
     const exit = await host.stop();
@@ -139,6 +143,11 @@ async function measureConnector(context: BenchContext, settings: BenchSettings):
   } finally {
     await host.stop();
   }
+}
+
+/** Writes a progress line to stderr, so that the table on stdout stays as it is. */
+function progress(text: string): void {
+  process.stderr.write(`bench: ${new Date().toISOString().slice(11, 19)} ${text}\n`);
 }
 
 async function main(): Promise<void> {
@@ -154,8 +163,10 @@ async function main(): Promise<void> {
     children.push(target);
     const context: BenchContext = { settings, load, target, targetUrl: ready.url, secret: crypto.randomBytes(32).toString('hex') };
 
+    progress('part 1 of 6: floor');
     const floor = await measureFloor(context);
     const connector = await measureConnector(context, settings);
+    progress(settings.runPeer ? 'part 6 of 6: Node-RED peer, installed into bench/peer on first use' : 'part 6 of 6: skipped, BENCH_PEER=0');
     const peer: PeerReport = settings.runPeer ? await runPeer(context) : { skipped: 'BENCH_PEER=0' };
     const unmatchedDeliveries = await target.request<number>('unmatched');
 
