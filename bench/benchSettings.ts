@@ -36,6 +36,18 @@ function readPositiveInteger(environment: NodeJS.ProcessEnv, name: string, defau
   return value;
 }
 
+function readSwitch(environment: NodeJS.ProcessEnv, name: string, defaultValue: boolean): boolean {
+  const text = environment[name];
+  if (text === undefined || text === '') {
+    return defaultValue;
+  }
+  if (text !== '0' && text !== '1') {
+    throw new Error(`${name} must be 0 or 1, got "${text}".`);
+  }
+  return text === '1';
+}
+
+/** Reads the bench settings from the environment. Throws an error that names the setting for an invalid value. */
 export function readBenchSettings(environment: NodeJS.ProcessEnv = process.env): BenchSettings {
   return {
     durationInSeconds: readPositiveInteger(environment, 'BENCH_DURATION_SECONDS', 20),
@@ -44,7 +56,7 @@ export function readBenchSettings(environment: NodeJS.ProcessEnv = process.env):
     maxRequests: readPositiveInteger(environment, 'BENCH_MAX_REQUESTS', 200_000),
     deliveryTimeoutInSeconds: readPositiveInteger(environment, 'BENCH_DELIVERY_TIMEOUT_SECONDS', 180),
     fanOutRounds: readPositiveInteger(environment, 'BENCH_FAN_OUT_ROUNDS', 5),
-    runPeer: environment.BENCH_PEER !== '0',
+    runPeer: readSwitch(environment, 'BENCH_PEER', true),
     cpuProfileFolder: environment.BENCH_CPU_PROFILE_DIR || undefined,
   };
 }

@@ -19,7 +19,7 @@ import {
 /** File name of the payload database in the data folder. */
 export const localPayloadDatabaseFileName = 'payloads.db';
 
-/** Payloads up to this size go to the database; larger ones to files. */
+/** Maximum size of a payload that goes to the database. Larger payloads go to files. */
 export const defaultInlinePayloadLimitInBytes = 1_048_576;
 
 /** How long a statement waits for another process that holds the database's write lock. */
@@ -48,7 +48,7 @@ export interface LocalPayloadStoreOptions {
  * thread, so `put` still resolves only once its payload is on disk.
  *
  * A name has at most one live payload: a row, or else a file. `put` of a small payload writes the
- * row, which hides any older file of that name; `put` of a large one writes the file and then
+ * row, which hides any older file of that name. `put` of a large one writes the file and then
  * deletes the row. Files written before the database existed are read the same way.
  */
 export class LocalPayloadStore implements PayloadStore {

@@ -10,7 +10,7 @@ interface CommitJob {
 
 /**
  * Commits the changes that are ready in the same event-loop turn in one transaction, so that
- * many of them share one fsync: durable episodes and activity results, or payload writes. Each
+ * many of them share one commit and one flush to disk: durable episodes and activity results, or payload writes. Each
  * change runs in its own savepoint: one that throws is rolled back and reported to its caller
  * alone, and the others commit.
  */

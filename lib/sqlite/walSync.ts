@@ -20,7 +20,7 @@ export class WalSync {
   #running = false;
   #next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-  /** `flushFile` fdatasyncs a file; tests pass their own to count or hold the flushes. */
+  /** `flushFile` fdatasyncs a file. Tests pass their own to count or hold the flushes. */
   constructor(databasePath: string, flushFile: (filePath: string) => Promise<void> = syncFile) {
     this.#walPath = `${databasePath}-wal`;
     this.#flushFile = flushFile;

@@ -151,8 +151,8 @@ export interface EntityChange {
 }
 
 /**
- * The changes after `since` are no longer kept, so the feed cannot say what changed. Azure SQL
- * change tracking drops changes older than its retention; the SQLite store never does.
+ * Error for a `since` whose following changes are no longer kept, so the feed cannot list them.
+ * Azure SQL change tracking drops changes older than its retention. The SQLite store never does.
  */
 export class ChangesExpiredError extends Error {
   override name = 'ChangesExpiredError';

@@ -5,7 +5,7 @@ import type { LoadResult } from '../../bench/loadProtocol';
 import { percentile } from '../../bench/stats';
 import type { DeliveryRow } from '../../bench/target';
 
-/** A load run in which every request in `acceptedIds` was accepted, 10 ms after it was sent. */
+/** Builds a load run in which every request in `acceptedIds` was accepted 10 ms after it was sent. */
 function loadOf(acceptedIds: string[], overrides: Partial<LoadResult> = {}): LoadResult {
   const sentAt = acceptedIds.map((_id, index) => 1_000 + index * 100);
   return {
@@ -35,7 +35,7 @@ function loadOf(acceptedIds: string[], overrides: Partial<LoadResult> = {}): Loa
   };
 }
 
-/** A delivery of `benchId`: `count` arrivals on `paths` paths, the first at `firstAt`. */
+/** Builds the delivery row of `benchId`: `count` arrivals on `paths` paths, the first at `firstAt`. */
 function delivery(benchId: string, firstAt: number, count = 1, paths = 1): DeliveryRow {
   return [benchId, count, paths, firstAt, firstAt];
 }

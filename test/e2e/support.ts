@@ -254,7 +254,7 @@ export async function readHostPayload(dataDir: string, name: string): Promise<St
   }
 }
 
-/** Returns whether the payload store in `dataDir` holds payload `name`. */
+/** Returns whether the payload store in `dataDir` contains payload `name`. */
 export async function hostHasPayload(dataDir: string, name: string): Promise<boolean> {
   const store = openHostPayloadStore(dataDir);
   try {

@@ -24,7 +24,7 @@ afterEach(() => {
   fs.rmSync(folder, { recursive: true, force: true });
 });
 
-/** A WalSync whose flushes the test counts and finishes by hand. */
+/** Creates a WalSync whose flushes the test counts and finishes by hand. */
 function manualWalSync(): { walSync: WalSync; flushes: Array<() => void> } {
   const flushes: Array<() => void> = [];
   const walSync = new WalSync('unused.db', () => new Promise<void>((resolve) => flushes.push(resolve)));

@@ -7,24 +7,25 @@ import { SqlTrackingStore } from '../../lib/tracking/sql/SqlTrackingStore';
 import { ChangesExpiredError } from '../../lib/tracking/types';
 
 /**
- * Azure SQL cannot run here, so these tests script the database's answers to the change feed's
- * statements. They check what the adapter does with change tracking's bounds; the statements
+ * Azure SQL cannot run here, so these tests script the database's results for the change feed's
+ * statements. They check what the adapter does with change tracking's bounds. The statements
  * themselves run against Azure SQL in trackingStore.contract.test.ts when its settings are given.
  */
-interface ScriptedAnswers {
+/** Results that the scripted database returns. */
+interface ScriptedResults {
   oldestValidVersion: number | null;
   changeRows?: SqlRow[];
 }
 
-function scriptedDatabase(answers: ScriptedAnswers): { database: SqlDatabase; statements: { sql: string; parameters: readonly SqlParameter[] }[] } {
+function scriptedDatabase(results: ScriptedResults): { database: SqlDatabase; statements: { sql: string; parameters: readonly SqlParameter[] }[] } {
   const statements: { sql: string; parameters: readonly SqlParameter[] }[] = [];
   const run = async (sql: string, parameters: readonly SqlParameter[] = []) => {
     statements.push({ sql, parameters });
     if (sql.includes('CHANGE_TRACKING_MIN_VALID_VERSION')) {
-      return { rows: [{ oldest_valid_version: answers.oldestValidVersion === null ? null : String(answers.oldestValidVersion) }], rowCount: 1 };
+      return { rows: [{ oldest_valid_version: results.oldestValidVersion === null ? null : String(results.oldestValidVersion) }], rowCount: 1 };
     }
     if (sql.includes('CHANGETABLE(CHANGES')) {
-      return { rows: answers.changeRows ?? [], rowCount: answers.changeRows?.length ?? 0 };
+      return { rows: results.changeRows ?? [], rowCount: results.changeRows?.length ?? 0 };
     }
     throw new Error(`unexpected statement: ${sql}`);
   };

@@ -298,8 +298,8 @@ export class SqlTrackingStore implements TrackingStorePort {
         bigInteger('trackingVersion', trackingVersion),
         bigInteger('changeId', written.changeId),
       ]);
-      const kept = await this.database.query('mirrorEntityState', 'SELECT tracking_version FROM dbo.entity_changes WHERE change_version = @changeId', [bigInteger('changeId', written.changeId)]);
-      return { applied: true, changeVersion: Number(kept.rows[0]?.tracking_version ?? trackingVersion) };
+      const stored = await this.database.query('mirrorEntityState', 'SELECT tracking_version FROM dbo.entity_changes WHERE change_version = @changeId', [bigInteger('changeId', written.changeId)]);
+      return { applied: true, changeVersion: Number(stored.rows[0]?.tracking_version ?? trackingVersion) };
     }
     return { applied: false, changeVersion: trackingVersion };
   }
