@@ -136,19 +136,31 @@ async function waitForInstances(engine: DurableEngine, instanceIds: string[], ex
   return completedCount;
 }
 
-/** Starts `sequenceInstanceCount` five-activity sequences at once and measures until all complete. */
-async function measureSequences(registry: FunctionRegistry, invoker: FunctionInvoker, folder: string, floor: number): Promise<Measurement> {
-  const engine = startEngine(registry, invoker, folder, 'sequence');
+/** An orchestration that calls `activityCount` no-op activities one after another. */
+interface SequenceWorkload {
+  orchestrationName: 'oneActivity' | 'fiveActivitySequence';
+  workload: string;
+}
+
+const sequenceWorkloads: SequenceWorkload[] = [
+  // The least that one orchestration per message can do: a start, one activity and two episodes.
+  { orchestrationName: 'oneActivity', workload: 'one-activity orchestration' },
+  { orchestrationName: 'fiveActivitySequence', workload: 'five-activity sequence' },
+];
+
+/** Starts `sequenceInstanceCount` instances of the workload's orchestration at once and measures until all complete. */
+async function measureSequences(registry: FunctionRegistry, invoker: FunctionInvoker, folder: string, { orchestrationName, workload }: SequenceWorkload, floor: number): Promise<Measurement> {
+  const engine = startEngine(registry, invoker, folder, orchestrationName);
   try {
     const startedAt = performance.now();
     const deadline = startedAt + workloadTimeLimitInMilliseconds;
-    const starts = Array.from({ length: sequenceInstanceCount }, (_unused, index) => engine.startOrchestration('fiveActivitySequence', `sequence-${index}`, index));
+    const starts = Array.from({ length: sequenceInstanceCount }, (_unused, index) => engine.startOrchestration(orchestrationName, `${orchestrationName}-${index}`, index));
     const instanceIds = (await Promise.all(starts)).map((started) => started.instanceId);
     const completedCount = await waitForInstances(engine, instanceIds, (index) => index, deadline);
     const seconds = secondsSince(startedAt);
     const ratePerSecond = completedCount / seconds;
     return {
-      workload: 'five-activity sequence',
+      workload,
       completedCount,
       requestedCount: sequenceInstanceCount,
       seconds,
@@ -260,7 +272,9 @@ async function main(): Promise<void> {
     const measurements: Measurement[] = [];
 
     measurements.push(floorMeasurement(folder));
-    measurements.push(await measureSequences(registry, invoker, folder, floorMeasurement(folder).ratePerSecond));
+    for (const workload of sequenceWorkloads) {
+      measurements.push(await measureSequences(registry, invoker, folder, workload, floorMeasurement(folder).ratePerSecond));
+    }
     for (const workload of fanOutWorkloads) {
       measurements.push(await measureFanOut(registry, invoker, folder, workload, floorMeasurement(folder).ratePerSecond));
     }
