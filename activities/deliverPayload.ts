@@ -2,6 +2,7 @@ import * as df from 'durable-functions';
 import { requireConnector, requireDestination } from '../lib/config/requireConnector';
 import type { DeliverPayloadInput, DeliverPayloadOutput } from '../lib/contracts';
 import { deliverOnce, type DeliveryResult } from '../lib/delivery/deliverOnce';
+import { writeDeliveryRecord } from '../lib/delivery/writeDeliveryRecord';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { deliverPayloadActivityName } from '../lib/functionNames';
 import { readDecodedPayload } from '../lib/encoding/readDecodedPayload';
@@ -11,7 +12,9 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
  * Makes one delivery attempt of a payload to a destination, records it in the tracking store and
  * returns its classification, also for a failed attempt, so that `deliverToDestination` receives the
  * status and the target's `Retry-After`. Throws a PermanentError only when the connector,
- * the destination or the payload is not found.
+ * the destination or the payload is not found. A delivered attempt also writes the `delivered`
+ * delivery row and audit entry, as `recordDelivery` would, and sets `deliveryRecorded` in the
+ * output, so that deliverToDestination does not call that activity.
  *
  * The payload goes out with the content type it was stored with and decoded from its content
  * coding, so that an opaque payload arrives as the bytes that the partner compressed. The
@@ -60,7 +63,24 @@ export async function deliverPayload(
     responseBodyStart: result.responseBodyStart,
   });
   logAttempt(input, result, dependencies);
-  return toOutput(result);
+
+  const output = toOutput(result);
+  output.deliveryRecorded = result.outcome === 'delivered';
+  if (output.deliveryRecorded) {
+    await writeDeliveryRecord(
+      {
+        messageId: input.messageId,
+        connectorId: input.connectorId,
+        destinationId: input.destinationId,
+        payloadBlobName: input.payloadBlobName,
+        outcome: 'delivered',
+        attempts: input.attemptNumber,
+        statusCode: result.statusCode,
+      },
+      dependencies,
+    );
+  }
+  return output;
 }
 
 function logAttempt(input: DeliverPayloadInput, result: DeliveryResult, dependencies: Dependencies): void {

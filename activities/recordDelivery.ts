@@ -1,57 +1,18 @@
 import * as df from 'durable-functions';
 import type { RecordDeliveryInput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
+import { writeDeliveryRecord } from '../lib/delivery/writeDeliveryRecord';
 import { recordDeliveryActivityName } from '../lib/functionNames';
 import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
- * Writes the delivery of a message to one destination. A final outcome is also audited under
- * its own step (`delivered`, `deadLettered` or `filtered`, keyed by the destination id), and a
- * dead letter publishes `message.deadlettered`. A re-run of the activity adds neither again.
+ * Writes the delivery of a message to one destination with `writeDeliveryRecord`. A delivered
+ * attempt is written by `deliverPayload` itself, so deliverToDestination calls this activity for
+ * the other outcomes, and for `delivered` only in histories whose `deliverPayload` output does
+ * not say that it wrote the delivery.
  */
 export async function recordDelivery(input: RecordDeliveryInput, dependencies: Dependencies = getDependencies()): Promise<void> {
-  const at = dependencies.clock().toISOString();
-  await dependencies.trackingStore.upsertDelivery({
-    messageId: input.messageId,
-    destinationId: input.destinationId,
-    payloadBlobName: input.payloadBlobName,
-    outcome: input.outcome,
-    reason: input.reason,
-    attempts: input.attempts,
-    statusCode: input.statusCode,
-    updatedAt: at,
-  });
-  if (input.outcome === 'pending') {
-    return;
-  }
-
-  const added = await dependencies.trackingStore.appendAudit({
-    messageId: input.messageId,
-    at,
-    step: input.outcome,
-    key: input.destinationId,
-    detail: {
-      destinationId: input.destinationId,
-      attempts: input.attempts,
-      statusCode: input.statusCode ?? null,
-      reason: input.reason ?? null,
-    },
-  });
-  if (input.outcome !== 'deadLettered') {
-    return;
-  }
-
-  const logFields = { messageId: input.messageId, connectorId: input.connectorId, destinationId: input.destinationId, attempts: input.attempts };
-  dependencies.logger.warn({ ...logFields, reason: input.reason }, 'delivery dead-lettered');
-  if (added) {
-    await dependencies.eventPublisher.publish({
-      type: 'message.deadlettered',
-      messageId: input.messageId,
-      connectorId: input.connectorId,
-      time: at,
-      data: { destinationId: input.destinationId, reason: input.reason ?? null, attempts: input.attempts, statusCode: input.statusCode ?? null },
-    });
-  }
+  await writeDeliveryRecord(input, dependencies);
 }
 
 df.app.activity(recordDeliveryActivityName, {

@@ -1,11 +1,12 @@
 import * as df from 'durable-functions';
 import { requireConnector } from '../lib/config/requireConnector';
 import type { Connector, DestinationConfig } from '../lib/config/types';
-import type { DeliveryPlan, DestinationPlan, ProcessMessageInput } from '../lib/contracts';
+import type { DeliveryPlan, DestinationPlan, ProcessMessageInput, TransformPayloadInput } from '../lib/contracts';
 import { getDependencies, type Dependencies } from '../lib/dependencies';
 import { PermanentError } from '../lib/errors';
 import { recordMessageActivityName } from '../lib/functionNames';
 import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
+import { prepareDestinationPayloads } from '../lib/transform/prepareDestinationPayloads';
 
 /**
  * Time a probe attempt keeps the half-open breaker beyond the destination's attempt timeout, for
@@ -19,6 +20,13 @@ const probeLeaseMarginInMilliseconds = 30_000;
  * configuration version, publishes `message.received` and returns the delivery plan from the
  * connectors file. Reading the plan here keeps the file out of the orchestrator, which must not
  * do I/O. A replay gets only the destinations it names.
+ *
+ * For a connector without an entity and without a Data Factory transform, it also prepares each
+ * destination's payload as `transformPayload` does and returns them as `preparedPayloads`, which
+ * saves processMessage an activity. A connector with an entity must not prepare payloads here,
+ * because the tracked entity has not yet accepted the message's version, and a stale version
+ * must not be transformed. A Data Factory transform runs between this activity and the
+ * preparation.
  */
 export async function recordMessage(input: ProcessMessageInput, dependencies: Dependencies = getDependencies()): Promise<DeliveryPlan> {
   const connector = requireConnector(dependencies.connectors, input.connectorId);
@@ -56,6 +64,16 @@ export async function recordMessage(input: ProcessMessageInput, dependencies: De
   if (connector.transform?.type === 'adf') {
     const { pipelineName, timeoutInMinutes, pollIntervalInSeconds } = connector.transform;
     plan.dataFactoryTransform = { pipelineName, timeoutInMinutes, pollIntervalInSeconds };
+  }
+  if (!plan.hasEntity && plan.dataFactoryTransform === undefined) {
+    const preparation: TransformPayloadInput = {
+      messageId: input.messageId,
+      connectorId: input.connectorId,
+      rawBlobName: input.rawBlobName,
+      destinationIds: plan.destinations.map((destination) => destination.destinationId),
+      replay: input.replay,
+    };
+    plan.preparedPayloads = (await prepareDestinationPayloads(preparation, dependencies)).destinations;
   }
   return plan;
 }

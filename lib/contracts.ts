@@ -91,6 +91,13 @@ export interface DeliveryPlan {
   hasEntity: boolean;
   /** Set when the connector's transform runs on Data Factory. */
   dataFactoryTransform?: DataFactoryTransformPlan;
+  /**
+   * Each destination's payload, as `transformPayload` returns it, when `recordMessage` already
+   * prepared the payloads. It does so for a connector without an entity and without a Data
+   * Factory transform. processMessage calls `transformPayload` only when this is absent, which
+   * is also the case for a plan that a history recorded before `recordMessage` prepared payloads.
+   */
+  preparedPayloads?: DestinationPayload[];
 }
 
 export interface PayloadReference {
@@ -210,6 +217,15 @@ export interface DeliverPayloadOutput {
   /** True when the target responded 410 Gone, so the destination is disabled until an operator enables it. */
   disablesDestination?: boolean;
   durationInMilliseconds: number;
+  /**
+   * True when the activity wrote the `delivered` delivery row and its audit entry, which it does
+   * for every delivered attempt. False for a failed attempt. deliverToDestination skips
+   * `recordDelivery` when it is true, and reports the attempt to the circuit breaker with a
+   * signal when the field is present. An output that a history recorded before `deliverPayload`
+   * wrote delivery rows lacks the field, and for it deliverToDestination keeps `recordDelivery`
+   * and `callEntity`.
+   */
+  deliveryRecorded?: boolean;
 }
 
 /** State of a tracked entity: the newest accepted version of one business entity. */

@@ -45,7 +45,7 @@ type Generated<T> = Generator<Task, T, unknown>;
  * breaker is open or the destination is disabled, the delivery waits on durable timers without
  * spending attempts. Waits between attempts follow lib/retry/retrySchedule.ts. The total deadline
  * counts from the first request to the breaker. Every state change is written to the delivery
- * row through `recordDelivery`.
+ * row through `recordDelivery`, except a delivered attempt, which `deliverPayload` writes itself.
  */
 const deliverToDestination: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<DeliverToDestinationInput>();
@@ -55,14 +55,17 @@ const deliverToDestination: OrchestrationHandler = function* (context: Orchestra
     yield* waitForQueueTurn(context, input, queue.queueKey, queueItem);
   }
 
-  let delivery: DestinationDelivery;
+  let result: DeliveryResult;
   try {
-    delivery = yield* deliverWithRetries(context, input);
+    result = yield* deliverWithRetries(context, input);
   } catch (error) {
     // deliverPayload throws only for an unknown destination or a missing payload, which no retry fixes.
-    delivery = deadLetter(input, 0, undefined, `internal error: ${describeTaskFailure(error)}`);
+    result = { delivery: deadLetter(input, 0, undefined, `internal error: ${describeTaskFailure(error)}`), isRecorded: false };
   }
-  yield* recordDelivery(context, input, { outcome: delivery.outcome, reason: delivery.reason, attempts: delivery.attempts, statusCode: delivery.statusCode });
+  const delivery = result.delivery;
+  if (!result.isRecorded) {
+    yield* recordDelivery(context, input, { outcome: delivery.outcome, reason: delivery.reason, attempts: delivery.attempts, statusCode: delivery.statusCode });
+  }
 
   if (queue !== undefined) {
     yield* releaseQueueTurn(context, queue.queueKey, queueItem);
@@ -71,8 +74,14 @@ const deliverToDestination: OrchestrationHandler = function* (context: Orchestra
   return delivery;
 };
 
+/** The final outcome of a delivery, and whether `deliverPayload` already wrote it to the delivery row. */
+interface DeliveryResult {
+  delivery: DestinationDelivery;
+  isRecorded: boolean;
+}
+
 /** Makes attempts until one succeeds, a permanent failure, or the attempts or the deadline run out. */
-function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDestinationInput): Generated<DestinationDelivery> {
+function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDestinationInput): Generated<DeliveryResult> {
   const { retry } = input;
   const deadline = computeDeadlineInMilliseconds(retry, nowOf(context));
   let attemptNumber = 0;
@@ -81,7 +90,7 @@ function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDest
   for (;;) {
     const blocked = yield* waitForCircuit(context, input, deadline, attemptNumber);
     if (blocked !== undefined) {
-      return deadLetter(input, attemptNumber, lastOutput, blocked);
+      return { delivery: deadLetter(input, attemptNumber, lastOutput, blocked), isRecorded: false };
     }
 
     attemptNumber++;
@@ -89,14 +98,15 @@ function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDest
     const output = yield* attemptOnce(context, input, attemptNumber);
     lastOutput = output;
     if (output.outcome === 'delivered') {
-      return { destinationId: input.destinationId, outcome: 'delivered', attempts: attemptNumber, statusCode: output.statusCode };
+      const delivery: DestinationDelivery = { destinationId: input.destinationId, outcome: 'delivered', attempts: attemptNumber, statusCode: output.statusCode };
+      return { delivery, isRecorded: output.deliveryRecorded === true };
     }
     if (output.outcome === 'permanent') {
       const delivery = deadLetter(input, attemptNumber, output, 'permanent failure');
       if (output.disablesDestination === true) {
         delivery.reason = `${delivery.reason}. The destination is disabled until an operator enables it`;
       }
-      return delivery;
+      return { delivery, isRecorded: false };
     }
 
     const decision = decideRetry(
@@ -107,7 +117,7 @@ function* deliverWithRetries(context: OrchestrationContext, input: DeliverToDest
     );
     if (decision.kind === 'stop') {
       const reason = decision.reason === 'deadline' ? 'deadline' : `maxAttempts (${retry.maxAttempts})`;
-      return deadLetter(input, attemptNumber, output, reason);
+      return { delivery: deadLetter(input, attemptNumber, output, reason), isRecorded: false };
     }
 
     const nextAttemptAt = new Date(decision.nextAttemptAtInMilliseconds);
@@ -157,7 +167,18 @@ function* waitForCircuit(context: OrchestrationContext, input: DeliverToDestinat
   }
 }
 
-/** Makes one attempt with the `deliverPayload` activity and reports its result to the circuit breaker. */
+/**
+ * Makes one attempt with the `deliverPayload` activity and reports its result to the circuit
+ * breaker. The report is a signal, because the orchestration needs no response. An output
+ * without `deliveryRecorded` comes from a history recorded when the report was a `callEntity`,
+ * so the replay calls the entity as that history expects.
+ *
+ * The signal reaches the entity before the next `requestAttempt` call of this instance, because
+ * the entity handles the requests of one sender in the order they were sent. The local engine
+ * queues them in insertion order (local/durable/entityRunner.ts). The Durable Functions extension
+ * on Azure labels each sender's entity messages and delivers them in send order, within its
+ * reorder window (`entityMessageReorderWindowInMinutes` in host.json).
+ */
 function* attemptOnce(context: OrchestrationContext, input: DeliverToDestinationInput, attemptNumber: number): Generated<DeliverPayloadOutput> {
   const attemptInput: DeliverPayloadInput = {
     messageId: input.messageId,
@@ -181,7 +202,11 @@ function* attemptOnce(context: OrchestrationContext, input: DeliverToDestination
     disablesDestination: output.disablesDestination,
     settings: input.circuit,
   };
-  yield context.df.callEntity(circuit, reportAttemptOperationName, report);
+  if (output.deliveryRecorded === undefined) {
+    yield context.df.callEntity(circuit, reportAttemptOperationName, report);
+  } else {
+    context.df.signalEntity(circuit, reportAttemptOperationName, report);
+  }
   return output;
 }
 

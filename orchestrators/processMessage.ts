@@ -65,7 +65,9 @@ interface Progress {
  * entity, which accepts only a version newer than the last accepted one. Then it prepares each
  * destination's payload (filter and transform), mirrors the entity state and delivers to every
  * destination in parallel. Payloads travel as payload store names. A connector transform on Data
- * Factory runs first, in the `runDataFactoryTransform` sub-orchestration.
+ * Factory runs first, in the `runDataFactoryTransform` sub-orchestration. For a connector with
+ * neither an entity nor a Data Factory transform, `recordMessage` prepares the payloads, so no
+ * `transformPayload` activity runs.
  *
  * The message outcome is `stale`, `filtered` (every destination's filter was falsy),
  * `delivered`, or `deadLettered` when a destination ran out of attempts or deadline or got a
@@ -141,6 +143,27 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput, pr
     }
   }
 
+  // recordMessage prepares the payloads of a message without an entity or a Data Factory
+  // transform. A plan recorded before it did so has none, and then transformPayload runs.
+  const payloads = plan.preparedPayloads ?? (yield* transformPayloads(context, input, plan, payloadReference));
+
+  let changeVersion: number | undefined;
+  if (entity !== undefined && !isReplay) {
+    setStage(context, 'mirroringEntityState');
+    const mirrorInput: MirrorEntityStateInput = { messageId: input.messageId, connectorId: input.connectorId, entity };
+    const mirror = (yield context.df.callActivity(mirrorEntityStateActivityName, mirrorInput)) as MirrorResult;
+    changeVersion = mirror.changeVersion;
+  }
+
+  setStage(context, 'delivering');
+  const deliveries = yield* deliverToAllDestinations(context, input, plan, payloads, progress, entity);
+
+  const outcome = deliveries.every((delivery) => delivery.outcome === 'filtered') ? 'filtered' : 'delivered';
+  return { outcome, messageId: input.messageId, entity, changeVersion, destinations: deliveries };
+}
+
+/** Prepares each destination's payload with the `transformPayload` activity, after the Data Factory transform if the connector has one. */
+function* transformPayloads(context: OrchestrationContext, input: ProcessMessageInput, plan: DeliveryPlan, payloadReference: PayloadReference): Generated<DestinationPayload[]> {
   setStage(context, 'transforming');
   const transformInput: TransformPayloadInput = {
     ...payloadReference,
@@ -152,20 +175,7 @@ function* runSteps(context: OrchestrationContext, input: ProcessMessageInput, pr
     transformInput.connectorPayloadBlobName = yield* transformOnDataFactory(context, input, plan.dataFactoryTransform);
   }
   const prepared = (yield context.df.callActivity(transformPayloadActivityName, transformInput)) as TransformPayloadOutput;
-
-  let changeVersion: number | undefined;
-  if (entity !== undefined && !isReplay) {
-    setStage(context, 'mirroringEntityState');
-    const mirrorInput: MirrorEntityStateInput = { messageId: input.messageId, connectorId: input.connectorId, entity };
-    const mirror = (yield context.df.callActivity(mirrorEntityStateActivityName, mirrorInput)) as MirrorResult;
-    changeVersion = mirror.changeVersion;
-  }
-
-  setStage(context, 'delivering');
-  const deliveries = yield* deliverToAllDestinations(context, input, plan, prepared.destinations, progress, entity);
-
-  const outcome = deliveries.every((delivery) => delivery.outcome === 'filtered') ? 'filtered' : 'delivered';
-  return { outcome, messageId: input.messageId, entity, changeVersion, destinations: deliveries };
+  return prepared.destinations;
 }
 
 /**

@@ -33,12 +33,15 @@ let breakerTargetIsUp = false;
 let goneTargetIsBack = false;
 
 const oneAttempt = { jitter: 'none' };
+/** Cool-down of the `recovering` destination, much longer than its 50 ms retry interval. */
+const recoveringCoolDownInMilliseconds = 1500;
 
 beforeAll(async () => {
   target = await startScriptedTarget();
   target.answer('/breaker', () => ({ status: breakerTargetIsUp ? 200 : 500 }));
   target.answer('/stuck', () => ({ status: 500 }));
   target.answer('/gone', () => ({ status: goneTargetIsBack ? 200 : 410 }));
+  target.answer('/recovering', (_request, index) => ({ status: index < 2 ? 500 : 200 }));
 
   const folder = createTempFolder('e2e-circuit-');
   dataDir = path.join(folder, 'data');
@@ -57,6 +60,12 @@ beforeAll(async () => {
           retry: { ...oneAttempt, totalDeadlineInMilliseconds: 800 },
           circuitBreaker: { failureThreshold: 2, coolDownInMilliseconds: 60_000 },
         },
+      ],
+    },
+    {
+      id: 'recovering',
+      destinations: [
+        { id: 'crm', path: '/recovering', maxAttempts: 3, retry: oneAttempt, circuitBreaker: { failureThreshold: 2, coolDownInMilliseconds: recoveringCoolDownInMilliseconds } },
       ],
     },
     {
@@ -88,7 +97,8 @@ describe('circuit breaker', () => {
     for (let index = 0; index < 2; index++) {
       await waitForTerminalStatus(host.baseUrl, await send('breaker'));
     }
-    expect((await readDestination('breaker', 'crm'))?.circuit).toBe('open');
+    // Deliveries report their attempts with a signal, so the breaker may count the last one just after the message completes.
+    await waitFor('the breaker to open', async () => ((await readDestination('breaker', 'crm'))?.circuit === 'open' ? true : undefined));
 
     const heldMessageId = await send('breaker');
     const held = await waitFor('the delivery to wait for the circuit', () => {
@@ -103,7 +113,23 @@ describe('circuit breaker', () => {
 
     expect(status.runtimeStatus).toBe('Completed');
     expect(target.requestsTo('/breaker')).toHaveLength(3);
-    expect((await readDestination('breaker', 'crm'))?.circuit).toBe('closed');
+    await waitFor('the breaker to close', async () => ((await readDestination('breaker', 'crm'))?.circuit === 'closed' ? true : undefined));
+  });
+
+  test('own failed attempts open the breaker before the next attempt', async () => {
+    // Each failed attempt is signalled to the breaker, and the delivery's next request for an
+    // attempt must reach the breaker after that signal. So the second failure opens the breaker
+    // before the third attempt, which waits for the cool-down instead of the 50 ms retry interval.
+    const messageId = await send('recovering');
+    const status = await waitForTerminalStatus(host.baseUrl, messageId);
+
+    expect(status.runtimeStatus).toBe('Completed');
+    const requests = target.requestsTo('/recovering');
+    expect(requests).toHaveLength(3);
+    expect(requests[2].receivedAt - requests[1].receivedAt).toBeGreaterThanOrEqual(recoveringCoolDownInMilliseconds);
+    expect(requests[1].receivedAt - requests[0].receivedAt).toBeLessThan(recoveringCoolDownInMilliseconds);
+    expect(readDelivery(dataDir, messageId, 'crm')).toMatchObject({ outcome: 'delivered', attempts: 3 });
+    await waitFor('the breaker to close', async () => ((await readDestination('recovering', 'crm'))?.circuit === 'closed' ? true : undefined));
   });
 
   test('circuit open until the deadline dead-letters', async () => {

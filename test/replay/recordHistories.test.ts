@@ -1,6 +1,7 @@
 /**
  * Records the orchestration histories in test/fixtures/histories by running the connector app
- * on the local host, as a user starts it, against a loopback target API. It is a vitest file so
+ * on the local host, as a user starts it, against a loopback target API. The histories in
+ * test/fixtures/histories/earlier were recorded by earlier orchestrator code and are never rewritten. It is a vitest file so
  * that it runs without a TypeScript runner, and it is skipped unless RECORD_HISTORIES=1:
  *
  *   npm run build
@@ -54,6 +55,8 @@ const connectors: ConnectorOptions[] = [
       { id: destinationId, path: '/recovering', maxAttempts: 1, retry: { jitter: 'none' }, circuitBreaker: { failureThreshold: 1, coolDownInMilliseconds: 300 } },
     ],
   },
+  // No entity, so recordMessage prepares the payload and no transformPayload activity runs.
+  { id: 'plain', transform, destinations: [{ id: destinationId, path: '/ok' }] },
 ];
 
 let target: TargetServer;
@@ -133,6 +136,7 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
     // The first message opens the breaker of its destination, so the second waits for the cool-down.
     await deliver('circuit', 'fixture-circuit-opener', order('ORD-5', '2024-05-01T10:00:00Z'));
     statuses.set('circuitOpen', await deliver('circuit', 'fixture-circuit-open', order('ORD-6', '2024-05-01T10:00:00Z')));
+    statuses.set('withoutEntity', await deliver('plain', 'fixture-without-entity', order('ORD-7', '2024-05-01T10:00:00Z')));
 
     // The host closes the database on a graceful stop, so every committed episode is in the file.
     await host.stop();
@@ -145,16 +149,18 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
     removeTempFolders();
   });
 
-  test('records the five cases', () => {
+  test('records the six cases', () => {
     // A case that did not end as intended must not overwrite its fixture.
     expect(statuses.get('success')?.outcome).toBe('delivered');
     expect(statuses.get('retry')?.outcome).toBe('delivered');
     expect(statuses.get('retry')?.destinations[0]?.attempts).toHaveLength(2);
     expect(statuses.get('stale')?.outcome).toBe('stale');
-    expect(statuses.get('failure')?.outcome).toBe('failed');
+    expect(statuses.get('failure')?.outcome).toBe('deadLettered');
     expect(statuses.get('failure')?.destinations[0]?.attempts).toHaveLength(3);
     expect(statuses.get('circuitOpen')?.outcome).toBe('delivered');
     expect(statuses.get('circuitOpen')?.destinations[0]?.attempts).toHaveLength(1);
+    expect(statuses.get('withoutEntity')?.outcome).toBe('delivered');
+    expect(statuses.get('withoutEntity')?.destinations[0]?.attempts).toHaveLength(1);
 
     const descriptions: Record<string, string> = {
       success: 'The destination answers 200 on the first attempt.',
@@ -162,6 +168,7 @@ describe.skipIf(!isRecording)('record orchestration histories', () => {
       stale: 'A newer version of the same order was accepted before, so this message is stale and not delivered.',
       failure: 'The destination answers 500 on all three attempts, so the delivery is dead-lettered and the message fails.',
       circuitOpen: 'An earlier failure opened the destination\'s circuit breaker, so the delivery waits for the cool-down, then its probe attempt succeeds.',
+      withoutEntity: 'The connector tracks no entity, so recordMessage prepares the payload, and the destination answers 200 on the first attempt.',
     };
     const db = new Database(path.join(dataDir, 'durable.db'), { readonly: true, fileMustExist: true });
     try {

@@ -4,10 +4,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { deliverPayload } from '../../activities/deliverPayload';
 import { mirrorEntityState } from '../../activities/mirrorEntityState';
 import { readEntityVersion } from '../../activities/readEntityVersion';
+import { recordDelivery } from '../../activities/recordDelivery';
 import { recordMessage } from '../../activities/recordMessage';
 import { transformPayload } from '../../activities/transformPayload';
 import { writeAudit } from '../../activities/writeAudit';
-import type { DeliverPayloadInput, ProcessMessageInput, TransformPayloadOutput } from '../../lib/contracts';
+import type { DeliverPayloadInput, ProcessMessageInput, RecordDeliveryInput, TransformPayloadOutput } from '../../lib/contracts';
 import { PermanentError } from '../../lib/errors';
 import { createTestDependencies, ordersConnector, testNow, type TestDependencies } from './support/testDependencies';
 
@@ -328,7 +329,72 @@ describe('deliverPayload', () => {
 
     const output = await deliverPayload(input, dependencies);
 
-    expect(Object.keys(output).sort()).toEqual(['durationInMilliseconds', 'outcome', 'statusCode']);
+    expect(Object.keys(output).sort()).toEqual(['deliveryRecorded', 'durationInMilliseconds', 'outcome', 'statusCode']);
+  });
+
+  test('delivered attempt writes the delivered row', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    const output = await deliverPayload(input, dependencies);
+
+    expect(output.deliveryRecorded).toBe(true);
+    expect(await dependencies.trackingStore.listDeliveries(messageId)).toEqual([
+      expect.objectContaining({ destinationId: 'erp', payloadBlobName: input.payloadBlobName, outcome: 'delivered', attempts: 2, statusCode: 200 }),
+    ]);
+  });
+
+  test('delivered attempt is audited under the destination id', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    await deliverPayload(input, dependencies);
+
+    expect(await dependencies.trackingStore.listAudit(messageId)).toEqual([
+      expect.objectContaining({ step: 'delivered', key: 'erp', detail: { destinationId: 'erp', attempts: 2, statusCode: 200, reason: null } }),
+    ]);
+  });
+
+  test('delivered row matches what recordDelivery writes', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+    const otherMessageId = 'orders-fedcba9876543210fedcba9876543210';
+
+    await deliverPayload(input, dependencies);
+    const record: RecordDeliveryInput = {
+      messageId: otherMessageId,
+      connectorId: 'orders',
+      destinationId: 'erp',
+      payloadBlobName: input.payloadBlobName,
+      outcome: 'delivered',
+      attempts: 2,
+      statusCode: 200,
+    };
+    await recordDelivery(record, dependencies);
+
+    const withoutMessageId = <T extends { messageId: string }>({ messageId: _messageId, ...rest }: T) => rest;
+    const written = (await dependencies.trackingStore.listDeliveries(messageId)).map(withoutMessageId);
+    const recorded = (await dependencies.trackingStore.listDeliveries(otherMessageId)).map(withoutMessageId);
+    expect(written).toEqual(recorded);
+    const writtenAudit = (await dependencies.trackingStore.listAudit(messageId)).map(withoutMessageId);
+    const recordedAudit = (await dependencies.trackingStore.listAudit(otherMessageId)).map(withoutMessageId);
+    expect(writtenAudit).toEqual(recordedAudit);
+  });
+
+  test('re-run adds no second delivered audit entry', async () => {
+    const input = await prepare(`${baseUrl}/status/200`);
+
+    await deliverPayload(input, dependencies);
+    await deliverPayload(input, dependencies);
+
+    expect(await dependencies.trackingStore.listAudit(messageId)).toHaveLength(1);
+  });
+
+  test('failed attempt writes no delivery row', async () => {
+    const input = await prepare(`${baseUrl}/status/503`);
+
+    const output = await deliverPayload(input, dependencies);
+
+    expect(output.deliveryRecorded).toBe(false);
+    expect(await dependencies.trackingStore.listDeliveries(messageId)).toEqual([]);
+    expect(await dependencies.trackingStore.listAudit(messageId)).toEqual([]);
   });
 
   test('private address of a host name is blocked', async () => {

@@ -87,6 +87,130 @@ describe('recordMessage', () => {
   });
 });
 
+describe('recordMessage without entity', () => {
+  /** Recreates the dependencies with the fan-out connector without its entity, optionally changed first. */
+  function useConnectorWithoutEntity(change: (connector: Record<string, any>) => void = () => undefined): void {
+    dependencies.dispose();
+    const connector = fanOutConnector();
+    delete connector.entity;
+    change(connector);
+    dependencies = createTestDependencies([connector]);
+  }
+
+  test('prepares payloads with a filtered destination', async () => {
+    useConnectorWithoutEntity();
+    await storeRaw({ orderId: '7', status: 'paid', amount: 5 });
+
+    const plan = await recordMessage(processInput, dependencies);
+
+    expect(plan.preparedPayloads).toEqual([
+      { destinationId: 'erp', kind: 'deliver', payloadBlobName: `transformed/orders/${messageId}` },
+      { destinationId: 'large', kind: 'filtered' },
+    ]);
+  });
+
+  test('writes the transformed payload', async () => {
+    useConnectorWithoutEntity();
+    await storeRaw({ orderId: '7', status: 'paid', amount: 500 });
+
+    await recordMessage(processInput, dependencies);
+
+    const stored = await dependencies.payloadStore.get(`transformed/orders/${messageId}/large`);
+    expect(JSON.parse(stored?.bytes.toString('utf8') ?? '')).toEqual({ ref: '7' });
+  });
+
+  test('writes pending rows and audits received and transformed', async () => {
+    useConnectorWithoutEntity();
+    await storeRaw({ orderId: '7', status: 'paid', amount: 5 });
+
+    await recordMessage(processInput, dependencies);
+
+    const deliveries = await dependencies.trackingStore.listDeliveries(messageId);
+    expect(deliveries.map(({ destinationId, outcome }) => ({ destinationId, outcome }))).toEqual([{ destinationId: 'erp', outcome: 'pending' }]);
+    const audit = await dependencies.trackingStore.listAudit(messageId);
+    expect(audit.map((entry) => entry.step)).toEqual(['received', 'transformed']);
+    expect(audit[1].detail).toEqual({
+      destinations: [
+        { destinationId: 'erp', kind: 'deliver', payloadBlobName: `transformed/orders/${messageId}` },
+        { destinationId: 'large', kind: 'filtered' },
+      ],
+    });
+  });
+
+  test('failing destination transform fails only its destination', async () => {
+    useConnectorWithoutEntity((connector) => {
+      connector.destinations[1].filter = undefined;
+      connector.destinations[1].transform = { type: 'jsonata', expression: "{ 'amount': $number(status) }" };
+    });
+    await storeRaw({ orderId: '7', status: 'paid', amount: 500 });
+
+    const plan = await recordMessage(processInput, dependencies);
+
+    expect(plan.preparedPayloads?.[0]).toEqual({ destinationId: 'erp', kind: 'deliver', payloadBlobName: `transformed/orders/${messageId}` });
+    expect(plan.preparedPayloads?.[1]).toMatchObject({ destinationId: 'large', kind: 'failed', reason: expect.stringContaining('transform of destination large') });
+  });
+
+  test('failing connector transform is a permanent error', async () => {
+    useConnectorWithoutEntity((connector) => {
+      connector.transform.expression = 'missingField';
+    });
+    await storeRaw({ orderId: '7', status: 'paid', amount: 5 });
+
+    const recording = recordMessage(processInput, dependencies);
+
+    await expect(recording).rejects.toBeInstanceOf(PermanentError);
+    await expect(recording).rejects.toThrow(`The transform of connector orders returned no value for message ${messageId}`);
+  });
+
+  test('replay without retransform prepares the original payloads', async () => {
+    useConnectorWithoutEntity();
+    await dependencies.trackingStore.upsertDelivery({
+      messageId: originalMessageId,
+      destinationId: 'large',
+      payloadBlobName: `transformed/orders/${originalMessageId}/large`,
+      outcome: 'delivered',
+      attempts: 1,
+      updatedAt: testNow.toISOString(),
+    });
+    const replay = { originalMessageId, rootMessageId: originalMessageId, retransform: false, reason: 'test', operator: 'alice' };
+
+    const plan = await recordMessage({ ...processInput, replay }, dependencies);
+
+    expect(plan.preparedPayloads?.[1]).toEqual({ destinationId: 'large', kind: 'deliver', payloadBlobName: `transformed/orders/${originalMessageId}/large` });
+    expect(plan.preparedPayloads?.[0]).toMatchObject({ destinationId: 'erp', kind: 'failed', reason: expect.stringContaining('has no stored payload for destination erp') });
+  });
+
+  test('replay with a destinations subset prepares only those', async () => {
+    useConnectorWithoutEntity();
+    await storeRaw({ orderId: '7', status: 'paid', amount: 500 });
+    const replay = { originalMessageId, rootMessageId: originalMessageId, destinationIds: ['large'], retransform: true, reason: 'test', operator: 'alice' };
+
+    const plan = await recordMessage({ ...processInput, replay }, dependencies);
+
+    expect(plan.preparedPayloads).toEqual([{ destinationId: 'large', kind: 'deliver', payloadBlobName: `transformed/orders/${messageId}/large` }]);
+  });
+
+  test('connector with entity prepares nothing', async () => {
+    await storeRaw({ orderId: '7', status: 'paid', amount: 5 });
+
+    const plan = await recordMessage(processInput, dependencies);
+
+    expect(plan.preparedPayloads).toBeUndefined();
+    expect((await dependencies.trackingStore.listAudit(messageId)).map((entry) => entry.step)).toEqual(['received']);
+  });
+
+  test('connector with Data Factory transform prepares nothing', async () => {
+    useConnectorWithoutEntity((connector) => {
+      connector.transform = { type: 'adf', pipelineName: 'transform-orders' };
+    });
+    await storeRaw({ orderId: '7', status: 'paid', amount: 5 });
+
+    const plan = await recordMessage(processInput, dependencies);
+
+    expect(plan.preparedPayloads).toBeUndefined();
+  });
+});
+
 describe('transformPayload per destination', () => {
   test('falsy filter marks the destination filtered', async () => {
     await storeRaw({ orderId: '7', status: 'paid', amount: 5 });
