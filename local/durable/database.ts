@@ -68,6 +68,9 @@ const migrations: readonly (readonly string[])[] = [
      )`,
     'CREATE INDEX IF NOT EXISTS entity_queue_by_entity ON entity_queue (entity_id, id)',
   ],
+  // An instance that ends removes its queued activities. Without the index, each removal read the
+  // whole queue, which holds an activity for every waiting instance when the engine has a backlog.
+  ['CREATE INDEX IF NOT EXISTS activity_queue_by_instance ON activity_queue (instance_id)'],
 ];
 
 /** Version of the schema this engine writes. */

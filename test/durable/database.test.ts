@@ -45,3 +45,24 @@ test('database from a newer host is rejected', () => {
     `The durable store ${databasePath} was written by a newer version of the local host (schema ${schemaVersion + 1}, this host knows ${schemaVersion}). Upgrade the host, or point DATA_DIR at another folder.`,
   );
 });
+
+test('database of the first schema version is upgraded in place and keeps its rows', () => {
+  const databasePath = tempDatabasePath();
+  const first = openEngineDatabase(databasePath).db;
+  first.exec('DROP INDEX activity_queue_by_instance');
+  first.pragma('user_version = 1');
+  first.prepare("INSERT INTO activity_queue (instance_id, execution_id, task_id, name, input) VALUES ('order-1', 'e1', 0, 'recordMessage', NULL)").run();
+  first.close();
+
+  const upgraded = openEngineDatabase(databasePath).db;
+  expect(upgraded.pragma('user_version', { simple: true })).toBe(schemaVersion);
+  expect(upgraded.prepare('SELECT instance_id FROM activity_queue').all()).toEqual([{ instance_id: 'order-1' }]);
+  upgraded.close();
+});
+
+test('removing the queued activities of an instance reads only that instance', () => {
+  const { db } = openEngineDatabase(tempDatabasePath());
+  const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM activity_queue WHERE instance_id = 'order-1'").all() as Array<{ detail: string }>;
+  expect(plan.map((step) => step.detail)).toEqual(['SEARCH activity_queue USING INDEX activity_queue_by_instance (instance_id=?)']);
+  db.close();
+});
