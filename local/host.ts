@@ -4,13 +4,14 @@ import { adminFunctionsPathSegments, createAdminInvocationHandler } from './admi
 import type { DurableEngine, DurableEngineOptions } from './durable/engine';
 import { createEventGridTopicHandler, eventGridTopicPath, eventGridTopicPathSegments, exposeTopicKeyToApp } from './eventGrid/topicEndpoint';
 import { FunctionInvoker } from './functionsCore/invoker';
-import { loadApp } from './functionsCore/loadApp';
+import { loadApp, resolveAppMainPath } from './functionsCore/loadApp';
 import type { FunctionRegistry, HookName } from './functionsCore/registry';
 import { HostHttpServer } from './http/server';
 import { RouteTable } from './http/routeTable';
 import { resolveHostKey, resolveOperatorName, type HostKey } from './keys';
 import { createCoreLogSink, createHostLogger, createInvocationLogSink, logCaughtError, type HostLogger } from './logger';
 import { configureLoopbackEnvironment, toDurableClientTypedData } from './management/clientBinding';
+import { loadDurableClientAxios, serveManagementInProcess, type AxiosModule } from './management/inProcessClientAdapter';
 import { createManagementHandler } from './management/managementApi';
 import { applyLocalSettings, readHostEnvironment, readHostJson, type HostEnvironment, type HostJsonConfig, type LocalSettingsResult } from './settings';
 import { readTimerFunction } from './timer/timerFunction';
@@ -125,6 +126,26 @@ interface HostParts {
   server: HostHttpServer;
   engine: DurableEngine | undefined;
   timerScheduler: TimerScheduler | undefined;
+  /** Stops serving the durable client's management API calls in process. Undefined when they go over HTTP. */
+  stopServingManagementInProcess: (() => void) | undefined;
+}
+
+function hostOrigin(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Loads the axios module of the app's `durable-functions`, so that the host can serve the
+ * durable client's calls in process. Returns undefined, and the calls go over HTTP, when that
+ * module is not found.
+ */
+function loadAppDurableClientAxios(appRoot: string, logger: HostLogger): AxiosModule | undefined {
+  const lookup = loadDurableClientAxios(resolveAppMainPath(appRoot));
+  if (!lookup.found) {
+    logger.info({ appRoot, reason: lookup.reason }, 'durable client calls go over HTTP because the in-process adapter cannot be set');
+    return undefined;
+  }
+  return lookup.axios;
 }
 
 function createStop(parts: HostParts): () => Promise<void> {
@@ -154,6 +175,7 @@ function createStop(parts: HostParts): () => Promise<void> {
       logCaughtError(logger, 'appTerminate hook failed', error);
     }
     await server.close();
+    parts.stopServingManagementInProcess?.();
     logger.info({ durationInMilliseconds: Date.now() - startTime }, 'host stopped');
   };
   return () => {
@@ -228,14 +250,15 @@ async function startWithLogger(
     adminFunctionsPathSegments,
     createAdminInvocationHandler({ invoker, logger, registry, timerScheduler, hostKey: hostKey.value, maxRequestBodyBytes: environment.maxRequestBodyBytes }),
   );
-  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined, timerScheduler };
+  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined, timerScheduler, stopServingManagementInProcess: undefined };
+  let durableClientAxios: AxiosModule | undefined;
   let port = 0;
   try {
     await runAppHooks(registry, 'appStart', appRoot);
 
     if (usesDurableFunctions(registry)) {
       for (const bindingType of durableClientBindingTypes) {
-        invoker.provideInput(bindingType, () => toDurableClientTypedData({ origin: `http://127.0.0.1:${port}`, taskHubName: hostJson.durableTask.hubName, hostKey: hostKey.value }));
+        invoker.provideInput(bindingType, () => toDurableClientTypedData({ origin: hostOrigin(port), taskHubName: hostJson.durableTask.hubName, hostKey: hostKey.value }));
       }
       parts.engine = openDurableEngine({
         databasePath: path.join(dataDir, 'durable.db'),
@@ -248,16 +271,22 @@ async function startWithLogger(
         functionTimeoutInMilliseconds: hostJson.functionTimeoutInMilliseconds,
       });
       server.setManagementHandler(createManagementHandler({ engine: parts.engine, hostKey: hostKey.value, logger, maxRequestBodyBytes: environment.maxRequestBodyBytes }));
+      durableClientAxios = loadAppDurableClientAxios(appRoot, logger);
     } else {
       logger.info({}, 'durable engine not started: the app registers no durable functions');
     }
 
     // The port opens only now that the app is loaded and storage is open. Recovery starts in the
     // listening callback, before the first connection is accepted, because the durable client
-    // binding data that recovered invocations may need contains the port.
+    // binding data that recovered invocations may need contains the port. The in-process adapter
+    // is set before then too, because each client copies the axios defaults when it is created.
     port = await server.listen(options.port, (boundPort) => {
       port = boundPort;
       configureLoopbackEnvironment(boundPort);
+      if (durableClientAxios) {
+        parts.stopServingManagementInProcess = serveManagementInProcess(durableClientAxios, hostOrigin(boundPort), (request) => server.serveManagementRequest(request));
+        logger.info({ origin: hostOrigin(boundPort) }, 'durable client calls to the management API are served in process');
+      }
       if (parts.engine) {
         parts.engine.start();
         logger.info({ databasePath: path.join(dataDir, 'durable.db'), taskHubName: hostJson.durableTask.hubName }, 'durable engine started');
@@ -269,9 +298,10 @@ async function startWithLogger(
     await timerScheduler?.stop(0);
     await parts.engine?.stop(0);
     await server.close();
+    parts.stopServingManagementInProcess?.();
     throw error;
   }
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = hostOrigin(port);
 
   logger.info({ baseUrl, port, routePrefix: hostJson.routePrefix, functionCount: registry.functions.size }, 'host started');
   return {

@@ -11,16 +11,7 @@ export const localHostVersion = '4.0.0-local';
  * `@azure/functions-core` provided, and returns what it registered.
  */
 export async function loadApp(appRoot: string, log: CoreLogSink): Promise<FunctionRegistry> {
-  const packageJsonPath = path.join(appRoot, 'package.json');
-  const packageJson = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8')) as { main?: string };
-  if (!packageJson.main) {
-    throw new Error(`${packageJsonPath} has no "main" field. Set "main" to the compiled entry file of the Functions app, for example "dist/app.js".`);
-  }
-  const mainPath = path.resolve(appRoot, packageJson.main);
-  if (!fs.existsSync(mainPath)) {
-    throw new Error(`The app's main file ${mainPath} does not exist. Build the app first (npm run build).`);
-  }
-
+  const mainPath = resolveAppMainPath(appRoot);
   const registry = new FunctionRegistry();
   installCoreApi(createCoreApi(registry, log, localHostVersion));
   createRequire(mainPath)(mainPath);
@@ -34,4 +25,18 @@ export async function loadApp(appRoot: string, log: CoreLogSink): Promise<Functi
     throw new Error(`${mainPath} enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support. Remove that setting to run the app locally.`);
   }
   return registry;
+}
+
+/** Returns the absolute path of the app's main file, from the `main` field of its package.json. */
+export function resolveAppMainPath(appRoot: string): string {
+  const packageJsonPath = path.join(appRoot, 'package.json');
+  const packageJson = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8')) as { main?: string };
+  if (!packageJson.main) {
+    throw new Error(`${packageJsonPath} has no "main" field. Set "main" to the compiled entry file of the Functions app, for example "dist/app.js".`);
+  }
+  const mainPath = path.resolve(appRoot, packageJson.main);
+  if (!fs.existsSync(mainPath)) {
+    throw new Error(`The app's main file ${mainPath} does not exist. Build the app first (npm run build).`);
+  }
+  return mainPath;
 }

@@ -23,7 +23,7 @@ export function parseAuthLevel(value: unknown, functionName: string): AuthLevel 
  * Returns the key that a request presents: the `x-functions-key` header when present, otherwise
  * the `code` query parameter, as in Azure Functions.
  */
-export function readPresentedKey(req: IncomingMessage, url: URL): string | undefined {
+export function readPresentedKey(req: Pick<IncomingMessage, 'headers'>, url: URL): string | undefined {
   const header = req.headers['x-functions-key'];
   if (typeof header === 'string') {
     return header;

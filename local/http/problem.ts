@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { HostExchangeResponse } from './hostExchange';
 
 /**
  * Error responses of the local host in the `application/problem+json` format of RFC 9457. The
@@ -32,11 +33,21 @@ export function sendProblem(res: ServerResponse, problem: Problem): void {
   for (const name of res.getHeaderNames()) {
     res.removeHeader(name);
   }
+  const response = toProblemResponse(problem);
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
+}
+
+/** Encodes `problem` as a complete response: status, headers and the JSON body. */
+export function toProblemResponse(problem: Problem): HostExchangeResponse {
   const body = Buffer.from(JSON.stringify({ type: problem.type, title: problem.title, status: problem.status, detail: problem.detail }));
-  res.writeHead(problem.status, {
-    ...problem.headers,
-    'Content-Type': 'application/problem+json',
-    'Content-Length': String(body.length),
-  });
-  res.end(body);
+  return {
+    status: problem.status,
+    headers: {
+      ...problem.headers,
+      'Content-Type': 'application/problem+json',
+      'Content-Length': String(body.length),
+    },
+    body,
+  };
 }

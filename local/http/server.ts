@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { logCaughtError } from '../logger';
 import { toServerOptions, type ConnectionLimits } from './connectionLimits';
 import { handleFunctionRequest, type FunctionRequestOptions } from './functionRequest';
-import { problemType, sendProblem } from './problem';
+import { fromIncomingMessage, writeExchangeResponse, type HostExchangeRequest, type HostExchangeResponse } from './hostExchange';
+import { problemType, sendProblem, toProblemResponse, type Problem } from './problem';
 import type { RouteTable } from './routeTable';
 
 /**
@@ -15,8 +16,11 @@ import type { RouteTable } from './routeTable';
 
 export type HostState = 'starting' | 'ready' | 'stopping';
 
-/** Serves one management API request. `pathSegments` are the decoded segments after `/runtime/webhooks/durabletask`. */
-export type ManagementRequestHandler = (req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]) => Promise<void>;
+/**
+ * Serves one management API request that arrived over HTTP or in process, and returns the whole
+ * response. `pathSegments` are the decoded segments after `/runtime/webhooks/durabletask`.
+ */
+export type ManagementRequestHandler = (request: HostExchangeRequest, pathSegments: string[]) => Promise<HostExchangeResponse>;
 
 /** Serves one request to a host endpoint. `pathSegments` are the decoded segments after the endpoint's path. */
 export type HostEndpointHandler = (req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]) => Promise<void>;
@@ -35,6 +39,13 @@ const retryAfterStartingSeconds = 1;
 const retryAfterStoppingSeconds = 5;
 
 class InvalidPathError extends Error {}
+
+const hostErrorProblem: Problem = {
+  status: 500,
+  type: problemType('host-error'),
+  title: 'Host error',
+  detail: 'The local host failed to process the request. The host log contains the error.',
+};
 
 /** Splits a percent-encoded path into decoded segments, ignoring one trailing slash. */
 function decodePathSegments(pathname: string): string[] {
@@ -67,6 +78,20 @@ function parseRequestUrl(req: IncomingMessage): URL {
 
 function startsWithSegments(pathSegments: string[], prefix: string[]): boolean {
   return prefix.every((segment, index) => pathSegments[index]?.toLowerCase() === segment);
+}
+
+/**
+ * Returns whether `pathname` (percent-encoded) starts with `/runtime/webhooks/durabletask`, the
+ * management API's base path. Only those segments are decoded, so a path with an invalid encoding
+ * further on still matches and gets the same 400 response as over HTTP.
+ */
+export function isManagementPath(pathname: string): boolean {
+  const leadingSegments = pathname.split('/').slice(1, managementPathSegments.length + 1);
+  try {
+    return startsWithSegments(leadingSegments.map((segment) => decodeURIComponent(segment)), managementPathSegments);
+  } catch {
+    return false;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -174,22 +199,53 @@ export class HostHttpServer {
     });
   }
 
-  #track(req: IncomingMessage, res: ServerResponse): void {
-    this.#activeRequests += 1;
-    res.once('close', () => {
-      this.#activeRequests -= 1;
-      if (this.#activeRequests === 0) {
-        [...this.#idleListeners].forEach((listener) => listener());
+  /**
+   * Serves a management API request that did not arrive over HTTP, such as one that the durable
+   * client of a function sends in process. Returns the response that the same request gets over
+   * HTTP, including the 503 while the host starts. The request counts as running, so a stopping
+   * host waits for it as for an HTTP request.
+   */
+  async serveManagementRequest(request: HostExchangeRequest): Promise<HostExchangeResponse> {
+    this.#requestStarted();
+    try {
+      let pathSegments: string[];
+      try {
+        pathSegments = decodePathSegments(request.url.pathname);
+      } catch (error) {
+        if (!(error instanceof InvalidPathError)) {
+          throw error;
+        }
+        return toProblemResponse({ status: 400, type: problemType('invalid-path'), title: 'Invalid path', detail: error.message });
       }
-    });
+      if (!startsWithSegments(pathSegments, managementPathSegments)) {
+        throw new Error(`Internal error: ${request.url.pathname} is not a management API path, so it cannot be served as one.`);
+      }
+      if (this.#state === 'starting') {
+        return toProblemResponse(this.#unavailableProblem());
+      }
+      return await this.#dispatchManagement(request, pathSegments.slice(managementPathSegments.length));
+    } finally {
+      this.#requestFinished();
+    }
+  }
+
+  #requestStarted(): void {
+    this.#activeRequests += 1;
+  }
+
+  #requestFinished(): void {
+    this.#activeRequests -= 1;
+    if (this.#activeRequests === 0) {
+      [...this.#idleListeners].forEach((listener) => listener());
+    }
+  }
+
+  #track(req: IncomingMessage, res: ServerResponse): void {
+    this.#requestStarted();
+    res.once('close', () => this.#requestFinished());
     this.#handle(req, res).catch((error: unknown) => {
       logCaughtError(this.#options.logger, 'request failed in the host', error, { method: req.method, path: req.url?.split('?')[0] });
-      sendProblem(res, {
-        status: 500,
-        type: problemType('host-error'),
-        title: 'Host error',
-        detail: 'The local host failed to process the request. The host log contains the error.',
-      });
+      sendProblem(res, hostErrorProblem);
     });
   }
 
@@ -259,34 +315,48 @@ export class HostHttpServer {
   }
 
   async #handleManagement(req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]): Promise<void> {
+    writeExchangeResponse(res, await this.#dispatchManagement(fromIncomingMessage(req, url), pathSegments));
+  }
+
+  /** Runs the management handler. An error that it raises is logged and becomes the host's 500 response, on both paths. */
+  async #dispatchManagement(request: HostExchangeRequest, pathSegments: string[]): Promise<HostExchangeResponse> {
     if (!this.#management) {
-      sendProblem(res, {
+      return toProblemResponse({
         status: 404,
         type: problemType('durable-engine-disabled'),
         title: 'Durable Functions management API not available',
         detail: 'The app registers no durable functions, so the local host runs no durable engine and serves no management API.',
       });
-      return;
     }
-    await this.#management(req, res, url, pathSegments);
+    try {
+      return await this.#management(request, pathSegments);
+    } catch (error) {
+      logCaughtError(this.#options.logger, 'request failed in the host', error, { method: request.method, path: request.url.pathname });
+      return toProblemResponse(hostErrorProblem);
+    }
   }
 
   #sendUnavailable(res: ServerResponse, isHealthRequest: boolean): void {
+    if (isHealthRequest) {
+      const { headers } = this.#unavailableProblem();
+      sendJson(res, 503, { status: this.#state }, headers);
+      return;
+    }
+    sendProblem(res, this.#unavailableProblem());
+  }
+
+  #unavailableProblem(): Problem & { headers: Record<string, string> } {
     const retryAfterSeconds = this.#state === 'starting' ? retryAfterStartingSeconds : retryAfterStoppingSeconds;
     const headers: Record<string, string> = { 'Retry-After': String(retryAfterSeconds) };
     if (this.#state === 'stopping') {
       headers.Connection = 'close';
     }
-    if (isHealthRequest) {
-      sendJson(res, 503, { status: this.#state }, headers);
-      return;
-    }
-    sendProblem(res, {
+    return {
       status: 503,
       type: problemType('host-unavailable'),
       title: this.#state === 'starting' ? 'Host is starting' : 'Host is stopping',
       detail: `The local host is ${this.#state} and accepts no new requests. Retry after ${retryAfterSeconds} seconds.`,
       headers,
-    });
+    };
   }
 }

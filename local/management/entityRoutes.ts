@@ -30,7 +30,7 @@ export async function signalEntity(request: ManagementRequest, name: string, key
   if (!request.engine.hasEntity(name)) {
     throw new InvalidRequestError(`No entity function named "${name}" is registered. Check the entity name in the URL.`);
   }
-  const operation = request.req.method === 'DELETE' ? 'delete' : (request.url.searchParams.get('op') ?? '');
+  const operation = request.method === 'DELETE' ? 'delete' : (request.url.searchParams.get('op') ?? '');
 
   const body = (await request.readBody()).toString('utf8');
   let input: unknown;
@@ -57,7 +57,7 @@ export async function signalEntity(request: ManagementRequest, name: string, key
  * header. The last page has no token.
  */
 export async function listEntitiesOfName(request: ManagementRequest, name: string | undefined): Promise<void> {
-  const tokenHeader = request.req.headers[continuationTokenHeader];
+  const tokenHeader = request.headers[continuationTokenHeader];
   const continuationToken = typeof tokenHeader === 'string' && tokenHeader !== '' ? tokenHeader : undefined;
   let page: EntityListPage;
   try {

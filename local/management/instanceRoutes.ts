@@ -39,7 +39,7 @@ export async function getInstanceStatus(request: ManagementRequest, instanceId: 
  * has no token.
  */
 export async function listInstances(request: ManagementRequest): Promise<void> {
-  const tokenHeader = request.req.headers[continuationTokenHeader];
+  const tokenHeader = request.headers[continuationTokenHeader];
   const continuationToken = typeof tokenHeader === 'string' && tokenHeader !== '' ? tokenHeader : undefined;
   const filter = {
     runtimeStatus: readRuntimeStatusParameter(request.url),

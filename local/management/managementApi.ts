@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostEnvironmentNames } from '../settings';
 import { readPresentedKey, unauthorizedProblem } from '../http/authorization';
-import { problemType, sendProblem } from '../http/problem';
+import type { HostExchangeRequest, HostExchangeResponse } from '../http/hostExchange';
+import { problemType } from '../http/problem';
 import { RequestBodyTooLargeError } from '../http/requestBody';
 import type { ManagementRequestHandler } from '../http/server';
 import { keyMatches } from '../keys';
@@ -19,18 +19,18 @@ import { InvalidRequestError } from './queryParameters';
  */
 
 function sendMethodNotAllowed(request: ManagementRequest, allowedMethods: string[]): void {
-  sendProblem(request.res, {
+  request.sendProblemResponse({
     status: 405,
     type: problemType('method-not-allowed'),
     title: 'Method not allowed',
-    detail: `${request.req.method} is not allowed for ${request.url.pathname}. Allowed methods: ${allowedMethods.join(', ')}.`,
+    detail: `${request.method} is not allowed for ${request.url.pathname}. Allowed methods: ${allowedMethods.join(', ')}.`,
     headers: { Allow: allowedMethods.join(', ') },
   });
 }
 
 /** Serves `instances/...`, or returns false when no route matches. */
 async function routeInstances(request: ManagementRequest, rest: string[]): Promise<boolean> {
-  const method = request.req.method;
+  const method = request.method;
   const [instanceId, operation, eventName] = rest;
   if (rest.length === 0 || rest.length === 1) {
     if (method === 'GET') {
@@ -59,7 +59,7 @@ async function routeInstances(request: ManagementRequest, rest: string[]): Promi
 
 /** Serves `entities/...`, or returns false when no route matches. */
 async function routeEntities(request: ManagementRequest, rest: string[]): Promise<boolean> {
-  const method = request.req.method;
+  const method = request.method;
   const names = rest.filter((segment) => segment !== '');
   if (names.length <= 1 && rest.length <= 1 && method === 'GET') {
     await listEntitiesOfName(request, names[0]);
@@ -86,7 +86,7 @@ async function route(request: ManagementRequest, pathSegments: string[]): Promis
       if (rest.length !== 1 && rest.length !== 2) {
         return false;
       }
-      if (request.req.method !== 'POST') {
+      if (request.method !== 'POST') {
         sendMethodNotAllowed(request, ['POST']);
         return true;
       }
@@ -103,11 +103,11 @@ async function route(request: ManagementRequest, pathSegments: string[]): Promis
 
 function sendRequestError(request: ManagementRequest, error: unknown): boolean {
   if (error instanceof InvalidRequestError) {
-    sendProblem(request.res, { status: 400, type: problemType('invalid-management-request'), title: 'Invalid management request', detail: error.message });
+    request.sendProblemResponse({ status: 400, type: problemType('invalid-management-request'), title: 'Invalid management request', detail: error.message });
     return true;
   }
   if (error instanceof RequestBodyTooLargeError) {
-    sendProblem(request.res, {
+    request.sendProblemResponse({
       status: 413,
       type: problemType('request-body-too-large'),
       title: 'Request body too large',
@@ -119,30 +119,43 @@ function sendRequestError(request: ManagementRequest, error: unknown): boolean {
   return false;
 }
 
-/** Creates the handler that the HTTP server calls with the path segments after `/runtime/webhooks/durabletask`. */
+/**
+ * Creates the handler that serves one management API request, given the path segments after
+ * `/runtime/webhooks/durabletask`. The HTTP server and the in-process durable client adapter
+ * both call it.
+ */
 export function createManagementHandler(options: ManagementApiOptions): ManagementRequestHandler {
-  return async (req: IncomingMessage, res: ServerResponse, url: URL, pathSegments: string[]) => {
-    if (!keyMatches(readPresentedKey(req, url), options.hostKey)) {
-      options.logger.info({ method: req.method, path: url.pathname }, 'management request rejected: missing or invalid key');
-      sendProblem(res, unauthorizedProblem('The Durable Functions management API'));
-      return;
+  return async (exchange: HostExchangeRequest, pathSegments: string[]): Promise<HostExchangeResponse> => {
+    const request = new ManagementRequest(options, exchange);
+    await serve(options, request, pathSegments);
+    if (request.response === undefined) {
+      throw new Error(`Internal error: the management route for ${exchange.method} ${exchange.url.pathname} sent no response.`);
     }
-    const taskHub = url.searchParams.get('taskHub');
-    const request = new ManagementRequest(options, req, res, url);
-    if (taskHub && taskHub.toLowerCase() !== options.engine.taskHubName.toLowerCase()) {
-      request.sendProblem(400, 'unknown-task-hub', 'Unknown task hub', `This host serves task hub ${options.engine.taskHubName}, not ${taskHub}. Remove the taskHub parameter or set it to ${options.engine.taskHubName}.`);
-      return;
-    }
-
-    options.logger.debug({ method: req.method, path: url.pathname }, 'management request received');
-    try {
-      if (!(await route(request, pathSegments))) {
-        request.sendProblem(404, 'management-route-not-found', 'Management route not found', `${req.method} ${url.pathname} is not a route of the Durable Functions management API.`);
-      }
-    } catch (error) {
-      if (!sendRequestError(request, error)) {
-        throw error;
-      }
-    }
+    return request.response;
   };
+}
+
+async function serve(options: ManagementApiOptions, request: ManagementRequest, pathSegments: string[]): Promise<void> {
+  const { method, url } = request;
+  if (!keyMatches(readPresentedKey(request, url), options.hostKey)) {
+    options.logger.info({ method, path: url.pathname }, 'management request rejected: missing or invalid key');
+    request.sendProblemResponse(unauthorizedProblem('The Durable Functions management API'));
+    return;
+  }
+  const taskHub = url.searchParams.get('taskHub');
+  if (taskHub && taskHub.toLowerCase() !== options.engine.taskHubName.toLowerCase()) {
+    request.sendProblem(400, 'unknown-task-hub', 'Unknown task hub', `This host serves task hub ${options.engine.taskHubName}, not ${taskHub}. Remove the taskHub parameter or set it to ${options.engine.taskHubName}.`);
+    return;
+  }
+
+  options.logger.debug({ method, path: url.pathname }, 'management request received');
+  try {
+    if (!(await route(request, pathSegments))) {
+      request.sendProblem(404, 'management-route-not-found', 'Management route not found', `${method} ${url.pathname} is not a route of the Durable Functions management API.`);
+    }
+  } catch (error) {
+    if (!sendRequestError(request, error)) {
+      throw error;
+    }
+  }
 }

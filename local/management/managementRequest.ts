@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { DurableEngineApi, InstanceStatus } from '../durable/types';
 import type { HostLogger } from '../logger';
-import { problemType, sendProblem } from '../http/problem';
-import { declaredLengthOverLimit, readRequestBody, RequestBodyTooLargeError } from '../http/requestBody';
+import type { HostExchangeRequest, HostExchangeResponse } from '../http/hostExchange';
+import { problemType, toProblemResponse, type Problem } from '../http/problem';
 import { createManagementUrls, type ManagementEndpoint } from './clientBinding';
 import { InvalidRequestError, readBooleanParameter } from './queryParameters';
 import { toStatusPayload } from './statusPayload';
@@ -19,19 +19,32 @@ const statusRetryAfterSeconds = 5;
 /** Seconds in the `Retry-After` of the 202 response to a start request, as the extension sends. */
 const startRetryAfterSeconds = 10;
 
-/** One request to the management API, with the response helpers that its routes share. */
+/**
+ * One request to the management API, with the response helpers that its routes share. A route
+ * sends exactly one response, which the handler then returns as `response`.
+ */
 export class ManagementRequest {
   readonly engine: DurableEngineApi;
   readonly logger: HostLogger;
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: IncomingHttpHeaders;
+  #response: HostExchangeResponse | undefined;
 
   constructor(
     readonly options: ManagementApiOptions,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly url: URL,
+    readonly exchange: HostExchangeRequest,
   ) {
     this.engine = options.engine;
     this.logger = options.logger;
+    this.method = exchange.method;
+    this.url = exchange.url;
+    this.headers = exchange.headers;
+  }
+
+  /** The response that a route sent, or undefined while none has been sent. */
+  get response(): HostExchangeResponse | undefined {
+    return this.#response;
   }
 
   /** The endpoint as the caller reached it, so that returned URLs use the same origin. */
@@ -41,17 +54,19 @@ export class ManagementRequest {
 
   sendJson(status: number, body: unknown, headers: Record<string, string> = {}): void {
     const bytes = Buffer.from(JSON.stringify(body ?? null));
-    this.res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(bytes.length) });
-    this.res.end(bytes);
+    this.#send({ status, headers: { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(bytes.length) }, body: bytes });
   }
 
   sendEmpty(status: number): void {
-    this.res.writeHead(status, { 'Content-Length': '0' });
-    this.res.end();
+    this.#send({ status, headers: { 'Content-Length': '0' }, body: Buffer.alloc(0) });
   }
 
   sendProblem(status: number, typeName: string, title: string, detail: string): void {
-    sendProblem(this.res, { status, type: problemType(typeName), title, detail });
+    this.sendProblemResponse({ status, type: problemType(typeName), title, detail });
+  }
+
+  sendProblemResponse(problem: Problem): void {
+    this.#send(toProblemResponse(problem));
   }
 
   sendInstanceNotFound(instanceId: string): void {
@@ -59,11 +74,8 @@ export class ManagementRequest {
   }
 
   /** Reads the body up to the host limit, and raises `RequestBodyTooLargeError` beyond it. */
-  async readBody(): Promise<Buffer> {
-    if (declaredLengthOverLimit(this.req, this.options.maxRequestBodyBytes) !== undefined) {
-      throw new RequestBodyTooLargeError(this.options.maxRequestBodyBytes);
-    }
-    return readRequestBody(this.req, this.options.maxRequestBodyBytes);
+  readBody(): Promise<Buffer> {
+    return this.exchange.readBody(this.options.maxRequestBodyBytes);
   }
 
   /** Parses a JSON body. Returns undefined when the body is empty or white space. */
@@ -81,7 +93,7 @@ export class ManagementRequest {
 
   /** Returns whether the body is declared as JSON (`application/json`, parameters allowed). */
   hasJsonContentType(): boolean {
-    const mediaType = this.req.headers['content-type']?.split(';')[0].trim().toLowerCase();
+    const mediaType = this.headers['content-type']?.split(';')[0].trim().toLowerCase();
     return mediaType === 'application/json';
   }
 
@@ -122,5 +134,12 @@ export class ManagementRequest {
       resumePostUri: urls.resumePostUri,
     };
     this.sendJson(202, payload, { Location: urls.statusQueryGetUri, 'Retry-After': String(startRetryAfterSeconds) });
+  }
+
+  #send(response: HostExchangeResponse): void {
+    if (this.#response !== undefined) {
+      throw new Error(`Internal error: a management route sent a second response (${response.status} after ${this.#response.status}) for ${this.method} ${this.url.pathname}.`);
+    }
+    this.#response = response;
   }
 }
