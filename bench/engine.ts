@@ -136,14 +136,14 @@ async function waitForInstances(engine: DurableEngine, instanceIds: string[], ex
   return completedCount;
 }
 
-/** An orchestration that calls `activityCount` no-op activities one after another. */
+/** An orchestration of the bench app that calls no-op activities one after another, and its name in the table. */
 interface SequenceWorkload {
   orchestrationName: 'oneActivity' | 'fiveActivitySequence';
   workload: string;
 }
 
 const sequenceWorkloads: SequenceWorkload[] = [
-  // The least that one orchestration per message can do: a start, one activity and two episodes.
+  // The minimum work of one orchestration per message: a start, one activity and two episodes.
   { orchestrationName: 'oneActivity', workload: 'one-activity orchestration' },
   { orchestrationName: 'fiveActivitySequence', workload: 'five-activity sequence' },
 ];

@@ -69,7 +69,7 @@ const migrations: readonly (readonly string[])[] = [
     'CREATE INDEX IF NOT EXISTS entity_queue_by_entity ON entity_queue (entity_id, id)',
   ],
   // An instance that ends removes its queued activities. Without the index, each removal read the
-  // whole queue, which holds an activity for every waiting instance when the engine has a backlog.
+  // whole queue, which contains an activity for every waiting instance when the engine has a backlog.
   ['CREATE INDEX IF NOT EXISTS activity_queue_by_instance ON activity_queue (instance_id)'],
 ];
 

@@ -46,7 +46,7 @@ test('database from a newer host is rejected', () => {
   );
 });
 
-test('database of the first schema version is upgraded in place and keeps its rows', () => {
+test('first schema version upgrades in place', () => {
   const databasePath = tempDatabasePath();
   const first = openEngineDatabase(databasePath).db;
   first.exec('DROP INDEX activity_queue_by_instance');
@@ -60,7 +60,7 @@ test('database of the first schema version is upgraded in place and keeps its ro
   upgraded.close();
 });
 
-test('removing the queued activities of an instance reads only that instance', () => {
+test('activity removal uses instance index', () => {
   const { db } = openEngineDatabase(tempDatabasePath());
   const plan = db.prepare("EXPLAIN QUERY PLAN DELETE FROM activity_queue WHERE instance_id = 'order-1'").all() as Array<{ detail: string }>;
   expect(plan.map((step) => step.detail)).toEqual(['SEARCH activity_queue USING INDEX activity_queue_by_instance (instance_id=?)']);
