@@ -20,7 +20,10 @@ beforeAll(async () => {
   target = await startScriptedTarget();
   target.answer('/rejecting', () => ({ status: 400 }));
   const folder = createTempFolder('e2e-dead-letter-alert-');
-  const connectorsFile = writeConnectorsFile(folder, target.url, [{ id: 'invoices', destinations: [{ id: 'billing', path: '/rejecting' }] }]);
+  const connectorsFile = writeConnectorsFile(folder, target.url, [
+    { id: 'invoices', destinations: [{ id: 'billing', path: '/rejecting' }] },
+    { id: 'orders', entity: { type: 'order', key: 'orderId' }, destinations: [{ id: 'erp', path: '/rejecting' }] },
+  ]);
   host = await startConnectorHost(connectorsFile, path.join(folder, 'data'));
 });
 
@@ -52,6 +55,18 @@ test('dead letter reaches the alert trigger', async () => {
   expect(alert?.connectorId).toBe('invoices');
   expect(alert?.destinationId).toBe('billing');
   expect(String(alert?.reason)).toContain('HTTP 400');
+});
+
+test('failure before delivery reaches the alert trigger', async () => {
+  const messageId = await sendMessage(host.baseUrl, 'orders', jsonBytes({ status: 'shipped' }));
+  await waitForTerminalStatus(host.baseUrl, messageId);
+
+  const alert = await waitForAlert(messageId);
+
+  expect(alert?.level).toBe('error');
+  expect(alert?.connectorId).toBe('orders');
+  expect(alert?.destinationId).toBeNull();
+  expect(String(alert?.reason)).toContain('orderId');
 });
 
 test('events go to the host topic', () => {

@@ -333,4 +333,20 @@ describe('recordMessageOutcome', () => {
     expect((await dependencies.trackingStore.getMessage(messageId))?.outcomeReason).toBe('destination erp: deadline');
     expect((await dependencies.trackingStore.listAudit(messageId))[0]).toMatchObject({ step: 'failed', detail: { outcome: 'deadLettered' } });
   });
+
+  test('failure before delivery publishes one dead letter', async () => {
+    const failure = { messageId, connectorId: 'orders', outcome: 'deadLettered' as const, reason: 'the entity key expression "orderId" returned no value' };
+    await recordMessageOutcome(failure, dependencies);
+    await recordMessageOutcome(failure, dependencies);
+
+    expect(dependencies.publishedEvents).toHaveLength(1);
+    expect(dependencies.publishedEvents[0]).toMatchObject({ type: 'message.deadlettered', data: { destinationId: null, reason: failure.reason, attempts: 0 } });
+  });
+
+  test('dead letter with destination results publishes nothing more', async () => {
+    const destinations = [{ destinationId: 'erp', outcome: 'deadLettered' as const, attempts: 3, reason: 'deadline after 3 attempts' }];
+    await recordMessageOutcome({ messageId, connectorId: 'orders', outcome: 'deadLettered', reason: 'destination erp: deadline', destinations }, dependencies);
+
+    expect(dependencies.publishedEvents).toEqual([]);
+  });
 });
