@@ -96,7 +96,10 @@ function unsupportedContentType(connector: Connector, contentType: string): Http
     type: problemTypes.unsupportedMediaType,
     title: 'Unsupported media type',
     status: 415,
-    detail: `Content-Type "${contentType}" is not accepted by connector ${connector.id}. Send one of: ${accepted.join(', ')}.`,
+    detail:
+      contentType.trim() === ''
+        ? `The Content-Type header is missing. Connector ${connector.id} accepts: ${accepted.join(', ')}.`
+        : `Content-Type "${contentType}" is not accepted by connector ${connector.id}. Send one of: ${accepted.join(', ')}.`,
   });
 }
 

@@ -159,4 +159,11 @@ describe('ingestMessage with encoded and opaque bodies', () => {
     expect(response.status).toBe(415);
     expect(problemOf(response).detail).toContain('Content-Type "application/x-ndjson" is not accepted by connector orders');
   });
+
+  test('missing Content-Type is named', async () => {
+    const { response } = await ingest(Buffer.from('{"a":1}'), { 'content-type': '' });
+
+    expect(response.status).toBe(415);
+    expect(problemOf(response).detail).toBe('The Content-Type header is missing. Connector orders accepts: application/json, application/<subtype>+json.');
+  });
 });
