@@ -90,6 +90,7 @@ async function preparePayloads(connector: Connector, input: TransformPayloadInpu
   const parsed = needsJson ? await readJsonPayload(connector, input, dependencies) : undefined;
 
   let connectorPayloadBlobName: string | undefined;
+  let isRawPayloadChecked = false;
   const destinations: DestinationPayload[] = [];
   for (const destinationId of input.destinationIds) {
     const expressions = connector.destinationExpressions.get(destinationId) ?? {};
@@ -114,7 +115,11 @@ async function preparePayloads(connector: Connector, input: TransformPayloadInpu
       continue;
     }
     if (connector.expressions.transform === undefined) {
-      await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
+      // Checked once: every destination without a transform gets the same raw payload.
+      if (!isRawPayloadChecked) {
+        await readRequiredPayload(dependencies.payloadStore, input.rawBlobName, input.messageId);
+        isRawPayloadChecked = true;
+      }
       destinations.push({ destinationId, kind: 'deliver', payloadBlobName: input.rawBlobName });
       continue;
     }

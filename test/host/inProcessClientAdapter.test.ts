@@ -5,6 +5,7 @@ import type { AxiosError, AxiosStatic } from 'axios';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HostExchangeRequest, HostExchangeResponse } from '../../local/http/hostExchange';
 import { loadDurableClientAxios, serveManagementInProcess, type AxiosModule } from '../../local/management/inProcessClientAdapter';
+import { requireFoundAxios } from '../helpers/durableClientAxios';
 import { repoRoot } from '../helpers/hostProcess';
 
 /**
@@ -15,15 +16,6 @@ import { repoRoot } from '../helpers/hostProcess';
 
 const fixtureMain = path.join(repoRoot, 'test', 'fixtures', 'managementApp', 'app.js');
 const managementPath = '/runtime/webhooks/durabletask';
-
-/** Loads the axios module of the fixture app's durable-functions, and fails the test when it is not found. */
-function loadFoundAxios(appMainPath: string): AxiosStatic {
-  const lookup = loadDurableClientAxios(appMainPath);
-  if (!lookup.found) {
-    throw new Error(`The axios of durable-functions was not found: ${lookup.reason}.`);
-  }
-  return lookup.axios as unknown as AxiosStatic;
-}
 
 interface NetworkServer {
   origin: string;
@@ -79,7 +71,7 @@ describe('in-process durable client adapter', () => {
   }
 
   beforeAll(async () => {
-    axios = loadFoundAxios(fixtureMain);
+    axios = requireFoundAxios(loadDurableClientAxios(fixtureMain));
     network = await startNetworkServer();
     otherNetwork = await startNetworkServer();
   });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { AxiosInstance, AxiosResponse, AxiosStatic } from 'axios';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../local/host';
+import { requireFoundAxios } from '../helpers/durableClientAxios';
 import { repoRoot } from '../helpers/hostProcess';
 
 /**
@@ -26,14 +27,6 @@ const { loadDurableClientAxios } = requireFromDist('./management/inProcessClient
 const appRoot = path.join(repoRoot, 'test', 'fixtures', 'managementApp');
 const managementPath = '/runtime/webhooks/durabletask';
 
-/** Loads the axios module of the fixture app's durable-functions, and fails the test when it is not found. */
-function loadFoundAxios(appMainPath: string): AxiosStatic {
-  const lookup = loadDurableClientAxios(appMainPath);
-  if (!lookup.found) {
-    throw new Error(`The axios of durable-functions was not found: ${lookup.reason}.`);
-  }
-  return lookup.axios as unknown as AxiosStatic;
-}
 const hostKey = 'in-process-test-key';
 const maxRequestBodyBytes = 4096;
 
@@ -113,7 +106,7 @@ describe('durable client served in process', () => {
     }
     process.env.LOCAL_FUNCTION_KEY = hostKey;
     process.env.HOST_MAX_REQUEST_BODY_BYTES = String(maxRequestBodyBytes);
-    axios = loadFoundAxios(path.join(appRoot, 'app.js'));
+    axios = requireFoundAxios(loadDurableClientAxios(path.join(appRoot, 'app.js')));
     adapterBeforeStart = axios.defaults.adapter;
 
     diagnosticsChannel.subscribe('http.server.request.start', onServerRequest);
