@@ -17,6 +17,11 @@ export interface BenchSettings {
   fanOutRounds: number;
   /** BENCH_PEER: `0` skips the Node-RED peer (default 1). */
   runPeer: boolean;
+  /**
+   * BENCH_FUNCTION_WORKERS: the connector host's FUNCTIONS_WORKER_PROCESS_COUNT, the number of
+   * worker threads that run its functions (default 1). `0` runs them on the host's own thread.
+   */
+  functionWorkerCount: number;
   /** BENCH_CPU_PROFILE_DIR: when set, the host runs with `--cpu-prof` and writes its profile to this folder when it stops. */
   cpuProfileFolder: string | undefined;
 }
@@ -32,6 +37,18 @@ function readPositiveInteger(environment: NodeJS.ProcessEnv, name: string, defau
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) {
     throw new Error(`${name} must be a positive integer, got "${text}".`);
+  }
+  return value;
+}
+
+function readWorkerCount(environment: NodeJS.ProcessEnv, name: string, defaultValue: number): number {
+  const text = environment[name];
+  if (text === undefined || text === '') {
+    return defaultValue;
+  }
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 10) {
+    throw new Error(`${name} must be an integer from 0 to 10, got "${text}".`);
   }
   return value;
 }
@@ -57,6 +74,7 @@ export function readBenchSettings(environment: NodeJS.ProcessEnv = process.env):
     deliveryTimeoutInSeconds: readPositiveInteger(environment, 'BENCH_DELIVERY_TIMEOUT_SECONDS', 180),
     fanOutRounds: readPositiveInteger(environment, 'BENCH_FAN_OUT_ROUNDS', 5),
     runPeer: readSwitch(environment, 'BENCH_PEER', true),
+    functionWorkerCount: readWorkerCount(environment, 'BENCH_FUNCTION_WORKERS', 1),
     cpuProfileFolder: environment.BENCH_CPU_PROFILE_DIR || undefined,
   };
 }

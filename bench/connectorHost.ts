@@ -26,7 +26,7 @@ const stopTimeoutInMilliseconds = 30_000;
 const keptOutputCharacters = 20_000;
 
 /** Settings that would send the host to cloud services or another store; the bench removes them from the host's environment. */
-const removedSettings = ['PAYLOAD_STORE', 'TRACKING_SQL_SERVER', 'TRACKING_SQL_DATABASE', 'KEY_VAULT_URL', 'EVENT_GRID_TOPIC_ENDPOINT', 'EVENT_GRID_TOPIC_KEY', 'AUDIT_LOGS_INGESTION_ENDPOINT', 'CONNECTORS_FILE', 'PORT'];
+const removedSettings = ['FUNCTIONS_WORKER_PROCESS_COUNT', 'PAYLOAD_STORE', 'TRACKING_SQL_SERVER', 'TRACKING_SQL_DATABASE', 'KEY_VAULT_URL', 'EVENT_GRID_TOPIC_ENDPOINT', 'EVENT_GRID_TOPIC_KEY', 'AUDIT_LOGS_INGESTION_ENDPOINT', 'CONNECTORS_FILE', 'PORT'];
 
 function destination(id: string, url: string): Record<string, unknown> {
   return { id, url, method: 'POST', allowedPrivateRanges: ['127.0.0.0/8'] };
@@ -79,11 +79,16 @@ function countOccurrences(text: string, needle: string): number {
   return count;
 }
 
-/**
- * Starts the host on a free port, with `secret` as the bench connectors' HMAC secret. With `cpuProfileFolder`, node runs with `--cpu-prof` and
- * writes the host's CPU profile there when it exits.
- */
-export async function startConnectorHost(connectorsFile: string, dataFolder: string, secret: string, cpuProfileFolder?: string): Promise<ConnectorHost> {
+export interface ConnectorHostOptions {
+  /** The host's FUNCTIONS_WORKER_PROCESS_COUNT; 0 runs the functions on the host's own thread. */
+  functionWorkerCount: number;
+  /** When set, node runs with `--cpu-prof` and writes the host's CPU profile here when it exits. */
+  cpuProfileFolder?: string;
+}
+
+/** Starts the host on a free port, with `secret` as the bench connectors' HMAC secret. */
+export async function startConnectorHost(connectorsFile: string, dataFolder: string, secret: string, options: ConnectorHostOptions): Promise<ConnectorHost> {
+  const { cpuProfileFolder } = options;
   const functionKey = crypto.randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of removedSettings) {
@@ -95,6 +100,9 @@ export async function startConnectorHost(connectorsFile: string, dataFolder: str
     LOCAL_FUNCTION_KEY: functionKey,
     [secretSettingName]: secret,
   });
+  if (options.functionWorkerCount > 0) {
+    env.FUNCTIONS_WORKER_PROCESS_COUNT = String(options.functionWorkerCount);
+  }
   const nodeArguments = cpuProfileFolder === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileFolder];
   const child = spawn(process.execPath, [...nodeArguments, cliPath, '--port', '0', '--data-dir', dataFolder], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid as number;

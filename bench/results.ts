@@ -180,7 +180,7 @@ export function buildResults(results: BenchResults): { valid: boolean } {
   const peerFailed = 'failed' in results.peer;
   const targets = targetResults(results);
   printTable(tableRows(results), targets);
-  console.log(`host: exit ${JSON.stringify(results.connector.host.exit)}, seconds from last delivery to idle ${JSON.stringify(results.connector.host.idleWaitSeconds)}, log lines warn ${results.connector.host.logCounts.warn}, error ${results.connector.host.logCounts.error}, fatal ${results.connector.host.logCounts.fatal}; deliveries without a bench id: ${results.unmatchedDeliveries}`);
+  console.log(`host: function workers ${results.settings.functionWorkerCount}, exit ${JSON.stringify(results.connector.host.exit)}, seconds from last delivery to idle ${JSON.stringify(results.connector.host.idleWaitSeconds)}, log lines warn ${results.connector.host.logCounts.warn}, error ${results.connector.host.logCounts.error}, fatal ${results.connector.host.logCounts.fatal}; deliveries without a bench id: ${results.unmatchedDeliveries}`);
   if (invalidRuns.length > 0) {
     console.log(`INVALID runs: ${invalidRuns.join(', ')}`);
   }

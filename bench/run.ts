@@ -115,7 +115,7 @@ async function measureConnector(context: BenchContext, settings: BenchSettings):
   if (settings.cpuProfileFolder !== undefined) {
     fs.mkdirSync(settings.cpuProfileFolder, { recursive: true });
   }
-  const host = await startConnectorHost(connectorsFile, dataFolder, context.secret, settings.cpuProfileFolder);
+  const host = await startConnectorHost(connectorsFile, dataFolder, context.secret, { functionWorkerCount: settings.functionWorkerCount, cpuProfileFolder: settings.cpuProfileFolder });
   const ingestUrl = host.ingestUrl(benchConnectorId);
   try {
     const idleTimeoutInMilliseconds = settings.deliveryTimeoutInSeconds * 1_000;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { adminFunctionsPathSegments, createAdminInvocationHandler } from './admin/adminInvocation';
 import type { DurableEngine, DurableEngineOptions } from './durable/engine';
 import { createEventGridTopicHandler, eventGridTopicPath, eventGridTopicPathSegments, exposeTopicKeyToApp } from './eventGrid/topicEndpoint';
-import { FunctionInvoker } from './functionsCore/invoker';
+import { FunctionInvoker, type Invoker } from './functionsCore/invoker';
 import { loadApp, resolveAppMainPath } from './functionsCore/loadApp';
 import type { FunctionRegistry, HookName } from './functionsCore/registry';
 import { HostHttpServer } from './http/server';
@@ -16,6 +16,7 @@ import { createManagementHandler } from './management/managementApi';
 import { applyLocalSettings, readHostEnvironment, readHostJson, type HostEnvironment, type HostJsonConfig, type LocalSettingsResult } from './settings';
 import { readTimerFunction } from './timer/timerFunction';
 import { TimerScheduler } from './timer/timerScheduler';
+import { FunctionWorkerPool } from './workers/functionWorkerPool';
 
 /**
  * Starts and stops the local host: settings, the app, the data folder, the host key, the HTTP
@@ -126,8 +127,15 @@ interface HostParts {
   server: HostHttpServer;
   engine: DurableEngine | undefined;
   timerScheduler: TimerScheduler | undefined;
+  /** Runs the function invocations when `FUNCTIONS_WORKER_PROCESS_COUNT` is set. */
+  workerPool: FunctionWorkerPool | undefined;
   /** Stops serving the durable client's management API calls in process. Undefined when they go over HTTP. */
   stopServingManagementInProcess: (() => void) | undefined;
+}
+
+/** The variables of `env` that have a value, as a worker thread's environment takes them. */
+function definedVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function hostOrigin(port: number): string {
@@ -169,10 +177,14 @@ function createStop(parts: HostParts): () => Promise<void> {
       const remainingMs = Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime));
       await engine.stop(remainingMs);
     }
-    try {
-      await runAppHooks(parts.registry, 'appTerminate', parts.appRoot);
-    } catch (error) {
-      logCaughtError(logger, 'appTerminate hook failed', error);
+    if (parts.workerPool) {
+      await parts.workerPool.stop(Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime)));
+    } else {
+      try {
+        await runAppHooks(parts.registry, 'appTerminate', parts.appRoot);
+      } catch (error) {
+        logCaughtError(logger, 'appTerminate hook failed', error);
+      }
     }
     await server.close();
     parts.stopServingManagementInProcess?.();
@@ -220,7 +232,18 @@ async function startWithLogger(
   );
 
   const registry = await loadFunctionsApp(appRoot, logger);
-  const invoker = new FunctionInvoker(registry, createInvocationLogSink(logger));
+  const workerPool =
+    environment.functionWorkerCount === undefined
+      ? undefined
+      : new FunctionWorkerPool({
+          appRoot,
+          workerCount: environment.functionWorkerCount,
+          registry,
+          logger,
+          invocationLog: createInvocationLogSink(logger),
+          coreLog: createCoreLogSink(logger),
+        });
+  const invoker: Invoker = workerPool ?? new FunctionInvoker(registry, createInvocationLogSink(logger));
   const routeTable = new RouteTable(registry.functionsWithTrigger('httpTrigger'), hostJson.routePrefix);
   const timerFunctions = registry.functionsWithTrigger('timerTrigger').map((fn) => readTimerFunction(fn));
   logRegistrations(logger, registry, routeTable, hostJson);
@@ -250,11 +273,17 @@ async function startWithLogger(
     adminFunctionsPathSegments,
     createAdminInvocationHandler({ invoker, logger, registry, timerScheduler, hostKey: hostKey.value, maxRequestBodyBytes: environment.maxRequestBodyBytes }),
   );
-  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined, timerScheduler, stopServingManagementInProcess: undefined };
+  const parts: HostParts = { appRoot, logger, environment, registry, server, engine: undefined, timerScheduler, workerPool, stopServingManagementInProcess: undefined };
   let durableClientAxios: AxiosModule | undefined;
   let port = 0;
   try {
-    await runAppHooks(registry, 'appStart', appRoot);
+    if (workerPool) {
+      // Each worker loads the app and runs its appStart hooks, as each language worker process does.
+      await workerPool.start();
+      logger.info({ workerCount: workerPool.workerCount }, 'function workers started');
+    } else {
+      await runAppHooks(registry, 'appStart', appRoot);
+    }
 
     if (usesDurableFunctions(registry)) {
       for (const bindingType of durableClientBindingTypes) {
@@ -271,7 +300,7 @@ async function startWithLogger(
         functionTimeoutInMilliseconds: hostJson.functionTimeoutInMilliseconds,
       });
       server.setManagementHandler(createManagementHandler({ engine: parts.engine, hostKey: hostKey.value, logger, maxRequestBodyBytes: environment.maxRequestBodyBytes }));
-      durableClientAxios = loadAppDurableClientAxios(appRoot, logger);
+      durableClientAxios = workerPool ? undefined : loadAppDurableClientAxios(appRoot, logger);
     } else {
       logger.info({}, 'durable engine not started: the app registers no durable functions');
     }
@@ -283,6 +312,10 @@ async function startWithLogger(
     port = await server.listen(options.port, (boundPort) => {
       port = boundPort;
       configureLoopbackEnvironment(boundPort);
+      workerPool?.configure(
+        definedVariables(process.env),
+        parts.engine ? { origin: hostOrigin(boundPort), server: (request) => server.serveManagementRequest(request) } : undefined,
+      );
       if (durableClientAxios) {
         parts.stopServingManagementInProcess = serveManagementInProcess(durableClientAxios, hostOrigin(boundPort), (request) => server.serveManagementRequest(request));
         logger.info({ origin: hostOrigin(boundPort) }, 'durable client calls to the management API are served in process');
@@ -297,6 +330,7 @@ async function startWithLogger(
   } catch (error) {
     await timerScheduler?.stop(0);
     await parts.engine?.stop(0);
+    await workerPool?.stop(0);
     await server.close();
     parts.stopServingManagementInProcess?.();
     throw error;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { FunctionInvoker, InvocationRequest } from './functionsCore/invoker';
+import type { InvocationRequest, Invoker } from './functionsCore/invoker';
 import type { RegisteredFunction } from './functionsCore/registry';
 import { logInvocation, type HostLogger, type InvocationOutcome } from './logger';
 
@@ -13,7 +13,7 @@ export interface FunctionRunResult {
 }
 
 export interface FunctionRunOptions {
-  invoker: FunctionInvoker;
+  invoker: Invoker;
   logger: HostLogger;
 }
 

@@ -23,6 +23,7 @@ export const hostEnvironmentNames = {
   headersTimeoutMs: 'HOST_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'HOST_REQUEST_TIMEOUT_MS',
   logLevel: 'LOG_LEVEL',
+  workerProcessCount: 'FUNCTIONS_WORKER_PROCESS_COUNT',
 } as const;
 
 export const defaultPort = 7071;
@@ -35,6 +36,8 @@ export const defaultShutdownGracePeriodMs = 30_000;
 export const defaultMaxHeaderBytes = 16 * 1024;
 export const defaultHeadersTimeoutMs = 60_000;
 export const defaultRequestTimeoutMs = 5 * 60_000;
+/** The most language workers that Azure Functions allows per instance. */
+export const maxFunctionWorkerCount = 10;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -76,6 +79,11 @@ export interface HostEnvironment {
   shutdownGracePeriodMs: number;
   connectionLimits: ConnectionLimits;
   logLevel: LogLevel;
+  /**
+   * `FUNCTIONS_WORKER_PROCESS_COUNT`: the number of worker threads that run function invocations,
+   * or undefined when the setting is absent and functions run on the host's own thread.
+   */
+  functionWorkerCount: number | undefined;
 }
 
 /** Reads a JSON file, or returns undefined when it does not exist. */
@@ -300,5 +308,19 @@ export function readHostEnvironment(env: NodeJS.ProcessEnv = process.env): HostE
       requestTimeoutMs: readPositiveIntegerVariable(env, hostEnvironmentNames.requestTimeoutMs, defaultRequestTimeoutMs),
     },
     logLevel: logLevel as LogLevel,
+    functionWorkerCount: readFunctionWorkerCount(env),
   };
+}
+
+function readFunctionWorkerCount(env: NodeJS.ProcessEnv): number | undefined {
+  const name = hostEnvironmentNames.workerProcessCount;
+  const text = env[name];
+  if (text === undefined || text.trim() === '') {
+    return undefined;
+  }
+  const count = readPositiveIntegerVariable(env, name, 1);
+  if (count > maxFunctionWorkerCount) {
+    throw new Error(`The setting ${name} is ${count}, but it can be at most ${maxFunctionWorkerCount}. Set it to the number of cores or fewer.`);
+  }
+  return count;
 }

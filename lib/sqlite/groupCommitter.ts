@@ -51,16 +51,21 @@ export class GroupCommitter {
     const failures = new Map<CommitJob, unknown>();
     const results = new Map<CommitJob, unknown>();
     try {
-      this.#db.transaction(() => {
-        for (const job of jobs) {
-          try {
-            // A nested transaction function runs as a savepoint.
-            results.set(job, this.#db.transaction(job.work)());
-          } catch (error) {
-            failures.set(job, error);
+      // IMMEDIATE takes the write lock at BEGIN, waiting out the busy timeout while another
+      // connection writes. A deferred transaction that read first would fail at its first write
+      // if another connection had committed since its read.
+      this.#db
+        .transaction(() => {
+          for (const job of jobs) {
+            try {
+              // A nested transaction function runs as a savepoint.
+              results.set(job, this.#db.transaction(job.work)());
+            } catch (error) {
+              failures.set(job, error);
+            }
           }
-        }
-      })();
+        })
+        .immediate();
     } catch (error) {
       jobs.forEach((job) => job.reject(error));
       return;

@@ -198,10 +198,13 @@ export function migrateTrackingSchema(db: Database.Database): void {
     );
   }
 
+  // IMMEDIATE, and the version read again inside: another connection, such as one in another
+  // function worker, may have migrated the database since the first read.
   db.transaction(() => {
-    for (let version = currentVersion; version < trackingSchemaVersion; version++) {
+    const versionInTransaction = db.pragma('user_version', { simple: true }) as number;
+    for (let version = versionInTransaction; version < trackingSchemaVersion; version++) {
       db.exec(migrationSteps[version]);
     }
     db.pragma(`user_version = ${trackingSchemaVersion}`);
-  })();
+  }).immediate();
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FunctionInvoker } from '../functionsCore/invoker';
+import type { Invoker } from '../functionsCore/invoker';
 import type { FunctionRegistry, RegisteredFunction } from '../functionsCore/registry';
 import { systemClock, type Clock } from './clock';
 import { openEngineDatabase } from './database';
@@ -35,7 +35,7 @@ export type { EngineLogger } from './engineContext';
 export interface DurableEngineOptions {
   databasePath: string;
   registry: FunctionRegistry;
-  invoker: FunctionInvoker;
+  invoker: Invoker;
   taskHubName: string;
   maxConcurrentActivityFunctions: number;
   maxConcurrentOrchestratorFunctions: number;
@@ -65,7 +65,7 @@ export class DurableEngine implements DurableEngineApi {
   readonly taskHubName: string;
   readonly #store: EngineStore;
   readonly #registry: FunctionRegistry;
-  readonly #invoker: FunctionInvoker;
+  readonly #invoker: Invoker;
   readonly #logger: EngineLogger;
   readonly #clock: Clock;
   readonly #instances: KeyedWorkQueue;

@@ -1,4 +1,4 @@
-import type { FunctionInvoker } from '../functionsCore/invoker';
+import type { Invoker } from '../functionsCore/invoker';
 import type { RegisteredFunction } from '../functionsCore/registry';
 import type { Clock } from './clock';
 import type { GroupCommitter } from '../../lib/sqlite/groupCommitter';
@@ -14,7 +14,7 @@ export interface EngineLogger {
 /** Services the engine's runners share: storage, the invoker, logging, time and a way to wake instances. */
 export interface EngineContext {
   store: EngineStore;
-  invoker: FunctionInvoker;
+  invoker: Invoker;
   logger: EngineLogger;
   clock: Clock;
   /** Finds the app's function by name (case-insensitively, as Durable Functions does) and trigger type. */

@@ -8,6 +8,11 @@ export interface InvocationRequest {
   triggerData: RpcTypedData;
   triggerMetadata?: Record<string, RpcTypedData>;
   invocationId?: string;
+  /**
+   * Data of non-trigger input bindings by binding name, which the invoker uses instead of asking
+   * its providers. A host that invokes in another thread computes the data before it sends the request.
+   */
+  inputBindingData?: Record<string, RpcTypedData>;
 }
 
 export interface InvocationResult {
@@ -17,6 +22,13 @@ export interface InvocationResult {
   result: unknown;
 }
 
+/** What the host's triggers, timers and durable engine call to run a function. */
+export interface Invoker {
+  /** Registers the provider for input bindings of `bindingType` (compared case-insensitively). */
+  provideInput(bindingType: string, provider: InputBindingProvider): void;
+  invoke(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationResult>;
+}
+
 export type InvocationLogSink = (fn: RegisteredFunction, invocationId: string, level: string, category: string, message: string) => void;
 
 /**
@@ -24,7 +36,7 @@ export type InvocationLogSink = (fn: RegisteredFunction, invocationId: string, l
  * the Functions worker uses: invocation model, arguments, preInvocation hooks, the handler,
  * postInvocation hooks, response.
  */
-export class FunctionInvoker {
+export class FunctionInvoker implements Invoker {
   readonly #registry: FunctionRegistry;
   readonly #inputProviders = new Map<string, InputBindingProvider>();
   readonly #log: InvocationLogSink;
@@ -48,6 +60,11 @@ export class FunctionInvoker {
     const inputData: RpcParameterBinding[] = [{ name: fn.triggerBindingName, data: request.triggerData }];
     for (const [name, binding] of Object.entries(fn.bindings)) {
       if (name === fn.triggerBindingName || binding.direction === 'out') {
+        continue;
+      }
+      const supplied = request.inputBindingData?.[name];
+      if (supplied !== undefined) {
+        inputData.push({ name, data: supplied });
         continue;
       }
       const provider = this.#inputProviders.get(binding.type.toLowerCase());

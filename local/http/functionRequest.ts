@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { FunctionInvoker } from '../functionsCore/invoker';
+import type { Invoker } from '../functionsCore/invoker';
 import { logInvocation, type HostLogger } from '../logger';
 import { keyMatches } from '../keys';
 import { isAuthorized, readPresentedKey, unauthorizedProblem } from './authorization';
@@ -12,7 +12,7 @@ import { findHttpResponse, toRpcHttpTrigger, writeRpcHttpResponse } from './rpcH
 
 export interface FunctionRequestOptions {
   logger: HostLogger;
-  invoker: FunctionInvoker;
+  invoker: Invoker;
   hostKey: string;
   maxRequestBodyBytes: number;
   /** The `x-ms-client-principal-name` of requests that present the host key, from `resolveOperatorName`. */

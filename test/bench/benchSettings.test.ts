@@ -9,6 +9,15 @@ describe('bench settings', () => {
     expect(settings.durationInSeconds).toBe(20);
     expect(settings.soakInSeconds).toBe(600);
     expect(settings.runPeer).toBe(true);
+    expect(settings.functionWorkerCount).toBe(1);
+  });
+
+  it('function workers 0 is read', () => {
+    expect(readBenchSettings({ BENCH_FUNCTION_WORKERS: '0' }).functionWorkerCount).toBe(0);
+  });
+
+  it.each(['11', '-1', 'one'])('invalid function worker count %s is rejected', (value) => {
+    expect(() => readBenchSettings({ BENCH_FUNCTION_WORKERS: value })).toThrow(`BENCH_FUNCTION_WORKERS must be an integer from 0 to 10, got "${value}".`);
   });
 
   it('reads the settings given', () => {

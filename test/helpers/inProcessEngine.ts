@@ -5,6 +5,7 @@ import { DurableEngine, type EngineLogger } from '../../local/durable/engine';
 import type { Clock } from '../../local/durable/clock';
 import { FunctionInvoker } from '../../local/functionsCore/invoker';
 import { loadApp } from '../../local/functionsCore/loadApp';
+import { FunctionWorkerPool } from '../../local/workers/functionWorkerPool';
 
 export interface InProcessEngine {
   engine: DurableEngine;
@@ -14,7 +15,14 @@ export interface InProcessEngine {
 }
 
 /** Loads a fixture app in this process and runs the durable engine over a temporary data folder. */
-export async function startInProcessEngine(appRoot: string, options: { dataDir?: string; clock?: Clock; maxConcurrentActivityFunctions?: number; functionTimeoutInMilliseconds?: number } = {}): Promise<InProcessEngine> {
+export async function startInProcessEngine(appRoot: string, options: {
+    dataDir?: string;
+    clock?: Clock;
+    maxConcurrentActivityFunctions?: number;
+    functionTimeoutInMilliseconds?: number;
+    /** Runs the functions on this many worker threads instead of this thread. */
+    functionWorkerCount?: number;
+  } = {}): Promise<InProcessEngine> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'durable-engine-'));
   const logLines: { message: string; fields: object }[] = [];
   const logger: EngineLogger = {
@@ -23,7 +31,19 @@ export async function startInProcessEngine(appRoot: string, options: { dataDir?:
     error: (fields, message) => logLines.push({ message, fields }),
   };
   const registry = await loadApp(appRoot, () => undefined);
-  const invoker = new FunctionInvoker(registry, () => undefined);
+  const workerPool =
+    options.functionWorkerCount === undefined
+      ? undefined
+      : new FunctionWorkerPool({
+          appRoot,
+          workerCount: options.functionWorkerCount,
+          registry,
+          logger,
+          invocationLog: () => undefined,
+          coreLog: () => undefined,
+        });
+  await workerPool?.start();
+  const invoker = workerPool ?? new FunctionInvoker(registry, () => undefined);
   const engine = new DurableEngine({
     databasePath: path.join(dataDir, 'durable.db'),
     registry,
@@ -36,5 +56,9 @@ export async function startInProcessEngine(appRoot: string, options: { dataDir?:
     functionTimeoutInMilliseconds: options.functionTimeoutInMilliseconds,
   });
   engine.start();
-  return { engine, dataDir, logLines, close: () => engine.stop(2_000) };
+  const close = async (): Promise<void> => {
+    await engine.stop(2_000);
+    await workerPool?.stop(2_000);
+  };
+  return { engine, dataDir, logLines, close };
 }

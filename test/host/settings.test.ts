@@ -146,7 +146,20 @@ describe('host environment', () => {
       shutdownGracePeriodMs: 30_000,
       connectionLimits: { maxHeaderBytes: 16_384, headersTimeoutMs: 60_000, requestTimeoutMs: 300_000 },
       logLevel: 'info',
+      functionWorkerCount: undefined,
     });
+  });
+
+  it('worker count is read', () => {
+    expect(readHostEnvironment({ FUNCTIONS_WORKER_PROCESS_COUNT: '3' }).functionWorkerCount).toBe(3);
+  });
+
+  it('empty worker count means functions run on the host thread', () => {
+    expect(readHostEnvironment({ FUNCTIONS_WORKER_PROCESS_COUNT: ' ' }).functionWorkerCount).toBeUndefined();
+  });
+
+  it('worker count over 10 is rejected', () => {
+    expect(() => readHostEnvironment({ FUNCTIONS_WORKER_PROCESS_COUNT: '12' })).toThrow('FUNCTIONS_WORKER_PROCESS_COUNT is 12, but it can be at most 10');
   });
 
   it('connection limits are read', () => {

@@ -60,6 +60,26 @@ describe('group commit', () => {
     expect(db.prepare('SELECT value FROM rows').pluck().all()).toEqual(['kept']);
   });
 
+  it('commit holds the write lock from its start', async () => {
+    db.pragma('journal_mode = WAL');
+    const other = new Database(path.join(folder, 'test.db'), { timeout: 0 });
+    const committer = new GroupCommitter(db);
+
+    // A deferred transaction that has only read would let the other connection write here.
+    const otherWrite = await committer.commit(() => {
+      db.prepare('SELECT count(*) FROM rows').get();
+      try {
+        other.prepare("INSERT INTO rows (value) VALUES ('other')").run();
+        return 'written';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    });
+    other.close();
+
+    expect(otherWrite).toBe('SQLITE_BUSY');
+  });
+
   it('write resolves only after the WAL sync', async () => {
     useWalWithAsyncSync(db);
     const { walSync, flushes } = manualWalSync();
