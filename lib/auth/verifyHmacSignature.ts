@@ -74,12 +74,18 @@ export function verifyHmacSignature(request: HmacSignatureRequest, format: HmacS
   }
   if (!matched) {
     const signedParts = timestamp === undefined ? 'the request body' : `header ${format.timestampHeader} and the request body`;
+    // A sender that compresses the body may have signed the bytes before compression.
+    const contentEncoding = request.headers.get('content-encoding')?.trim();
+    const encodingHint =
+      contentEncoding === undefined || contentEncoding === '' || contentEncoding.toLowerCase() === 'identity'
+        ? ''
+        : ` The body arrived with Content-Encoding ${contentEncoding}, so sign the compressed bytes, not the bytes before compression.`;
     return rejectWith({
       status: 401,
       reason: 'invalid-signature',
       title: 'Invalid signature',
       header: format.header,
-      detail: `Header ${format.header} does not match ${signedParts}. Sign the exact bytes sent, with the secret agreed for this connector.`,
+      detail: `Header ${format.header} does not match ${signedParts}. Sign the exact bytes sent, with the secret agreed for this connector.${encodingHint}`,
     });
   }
   return validCredentials;

@@ -41,6 +41,23 @@ describe('hmac-sha256 shorthand', () => {
     expect(rejection.detail).toContain('does not match the request body');
   });
 
+  test('compressed body signed before compression is explained', () => {
+    const compressed = Buffer.from('compressed bytes stand-in');
+    const headers = { ...signatureHeaders(currentKey, body), 'Content-Encoding': 'gzip' };
+
+    const rejection = rejectionOf(authenticate(connector, { headers, body: compressed }));
+
+    expect(rejection.detail).toContain('The body arrived with Content-Encoding gzip, so sign the compressed bytes');
+  });
+
+  test('uncompressed body gets no compression hint', () => {
+    const tampered = Buffer.from(body.toString('utf8').replace('1001', '1002'));
+
+    const rejection = rejectionOf(authenticate(connector, { headers: signatureHeaders(), body: tampered }));
+
+    expect(rejection.detail).not.toContain('Content-Encoding');
+  });
+
   test('tampered signature is rejected', () => {
     const signature = signatureHeaders()['X-Signature'];
     const flipped = `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`;
