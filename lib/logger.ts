@@ -1,3 +1,5 @@
+import { isMainThread, threadId } from 'node:worker_threads';
+
 import pino from 'pino';
 import type { SecretScrubber } from './redaction/secretScrubber';
 
@@ -8,7 +10,8 @@ import type { SecretScrubber } from './redaction/secretScrubber';
  */
 export function createConnectorLogger(secretScrubber?: SecretScrubber, destination?: pino.DestinationStream): pino.Logger {
   const options: pino.LoggerOptions = {
-    base: { app: 'api-data-connector', pid: process.pid },
+    // A worker thread shares the process id with the other threads, so its lines name the thread.
+    base: isMainThread ? { app: 'api-data-connector', pid: process.pid } : { app: 'api-data-connector', pid: process.pid, threadId },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     hooks: secretScrubber === undefined ? {} : { streamWrite: (line) => secretScrubber.scrub(line) },

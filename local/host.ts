@@ -265,9 +265,11 @@ async function startWithLogger(
     connectionLimits: environment.connectionLimits,
   });
   const timerScheduler = timerFunctions.length > 0 ? new TimerScheduler(timerFunctions, { invoker, logger }) : undefined;
+  // The functions that run during a stop publish their events to this topic, as they call the management API.
   server.addHostEndpoint(
     eventGridTopicPathSegments,
     createEventGridTopicHandler({ invoker, logger, functions: registry.functionsWithTrigger('eventGridTrigger'), hostKey: hostKey.value, maxRequestBodyBytes: environment.maxRequestBodyBytes }),
+    { servedWhileStopping: true },
   );
   server.addHostEndpoint(
     adminFunctionsPathSegments,
@@ -282,6 +284,7 @@ async function startWithLogger(
       await workerPool.start();
       logger.info({ workerCount: workerPool.workerCount }, 'function workers started');
     } else {
+      logger.info({}, 'functions run on the host thread');
       await runAppHooks(registry, 'appStart', appRoot);
     }
 

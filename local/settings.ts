@@ -36,7 +36,7 @@ export const defaultShutdownGracePeriodMs = 30_000;
 export const defaultMaxHeaderBytes = 16 * 1024;
 export const defaultHeadersTimeoutMs = 60_000;
 export const defaultRequestTimeoutMs = 5 * 60_000;
-/** The most language workers that Azure Functions allows per instance. */
+/** Maximum value of FUNCTIONS_WORKER_PROCESS_COUNT that the local host accepts. */
 export const maxFunctionWorkerCount = 10;
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -314,13 +314,16 @@ export function readHostEnvironment(env: NodeJS.ProcessEnv = process.env): HostE
 
 function readFunctionWorkerCount(env: NodeJS.ProcessEnv): number | undefined {
   const name = hostEnvironmentNames.workerProcessCount;
-  const text = env[name];
-  if (text === undefined || text.trim() === '') {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') {
     return undefined;
   }
-  const count = readPositiveIntegerVariable(env, name, 1);
-  if (count > maxFunctionWorkerCount) {
-    throw new Error(`The setting ${name} is ${count}, but it can be at most ${maxFunctionWorkerCount}. Set it to the number of cores or fewer.`);
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || count > maxFunctionWorkerCount) {
+    throw new Error(
+      `The setting ${name} must be a whole number from 1 to ${maxFunctionWorkerCount}, but it is ${describe(text)}. ` +
+        'Set it to the number of worker threads for function invocations, at most the number of cores, or leave it unset to run functions on the host thread.',
+    );
   }
   return count;
 }

@@ -105,7 +105,7 @@ export class HostHttpServer {
   readonly #server: http.Server;
   readonly #healthPathSegments: string[];
   #management: ManagementRequestHandler | undefined;
-  readonly #hostEndpoints: { pathSegments: string[]; handler: HostEndpointHandler }[] = [];
+  readonly #hostEndpoints: { pathSegments: string[]; handler: HostEndpointHandler; servedWhileStopping: boolean }[] = [];
   #state: HostState = 'starting';
   #activeRequests = 0;
   #idleListeners = new Set<() => void>();
@@ -135,8 +135,8 @@ export class HostHttpServer {
    * while the host is ready. They take precedence over function routes, so that an app with an
    * empty route prefix cannot hide them.
    */
-  addHostEndpoint(pathSegments: string[], handler: HostEndpointHandler): void {
-    this.#hostEndpoints.push({ pathSegments: pathSegments.map((segment) => segment.toLowerCase()), handler });
+  addHostEndpoint(pathSegments: string[], handler: HostEndpointHandler, options: { servedWhileStopping?: boolean } = {}): void {
+    this.#hostEndpoints.push({ pathSegments: pathSegments.map((segment) => segment.toLowerCase()), handler, servedWhileStopping: options.servedWhileStopping ?? false });
   }
 
   /**
@@ -166,7 +166,10 @@ export class HostHttpServer {
     this.#state = 'ready';
   }
 
-  /** Responds to new requests with 503 from now on, except for the management API, and closes idle connections. */
+  /**
+   * Responds to new requests with 503 from now on, except for the management API and the host
+   * endpoints served while stopping, and closes idle connections.
+   */
   beginStopping(): void {
     this.#state = 'stopping';
     this.#server.closeIdleConnections();
@@ -272,7 +275,7 @@ export class HostHttpServer {
 
     const hostEndpoint = this.#hostEndpoints.find((endpoint) => startsWithSegments(pathSegments, endpoint.pathSegments));
     if (hostEndpoint) {
-      if (this.#state !== 'ready') {
+      if (this.#state === 'starting' || (this.#state === 'stopping' && !hostEndpoint.servedWhileStopping)) {
         this.#sendUnavailable(res, false);
         return;
       }

@@ -356,3 +356,30 @@ describe('Event Grid topic', () => {
     });
   });
 });
+
+describe('Event Grid topic during a stop', () => {
+  it('function running at SIGTERM still publishes', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'host-event-grid-stop-'));
+    const recordFile = path.join(folder, 'records.jsonl');
+    const host = await startHostProcess({
+      appRoot,
+      dataDir: path.join(folder, 'data'),
+      env: { LOCAL_FUNCTION_KEY: hostKey, FIXTURE_RECORD_FILE: recordFile, FIXTURE_TIMER_SCHEDULE: undefined },
+    });
+    try {
+      const pending = fetch(`${host.baseUrl}/api/publish-after-wait?ms=700&eventId=eg-during-stop`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exited = host.stop();
+
+      const response = await pending;
+      const exit = await exited;
+
+      expect(await response.json()).toEqual({ topicStatus: 200 });
+      expect(readRecords(recordFile).filter((record) => record.event?.id === 'eg-during-stop')).toHaveLength(2);
+      expect(exit.code).toBe(0);
+    } finally {
+      host.kill();
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});

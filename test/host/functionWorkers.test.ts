@@ -62,6 +62,12 @@ describe('without FUNCTIONS_WORKER_PROCESS_COUNT', () => {
 
     expect(answer.isMainThread).toBe(true);
   });
+
+  it('start log says where functions run', async () => {
+    const host = await startHost(undefined);
+
+    expect(host.logEntries().some((entry) => entry.msg === 'functions run on the host thread')).toBe(true);
+  });
 });
 
 describe('with FUNCTIONS_WORKER_PROCESS_COUNT', () => {
@@ -136,15 +142,12 @@ describe('with FUNCTIONS_WORKER_PROCESS_COUNT', () => {
 });
 
 describe('invalid FUNCTIONS_WORKER_PROCESS_COUNT', () => {
-  it.each([
-    ['0', 'must be a positive integer, but it is "0"'],
-    ['two', 'must be a positive integer, but it is "two"'],
-    ['11', 'is 11, but it can be at most 10'],
-  ])('worker count %s stops start', async (value, expected) => {
+  it.each(['0', 'two', '11', '1.5', '-1'])('worker count %s stops start', async (value) => {
     const result = await runHostUntilExit({ appRoot: createAppRoot(), dataDir: createFolder('workers-data-'), env: { FUNCTIONS_WORKER_PROCESS_COUNT: value } });
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`FUNCTIONS_WORKER_PROCESS_COUNT ${expected}`);
+    expect(result.stderr).toContain(`FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10, but it is "${value}"`);
+    expect(result.stderr).toContain('or leave it unset to run functions on the host thread');
   });
 
   it('app failing in worker stops start', async () => {

@@ -159,7 +159,7 @@ describe('host environment', () => {
   });
 
   it('worker count over 10 is rejected', () => {
-    expect(() => readHostEnvironment({ FUNCTIONS_WORKER_PROCESS_COUNT: '12' })).toThrow('FUNCTIONS_WORKER_PROCESS_COUNT is 12, but it can be at most 10');
+    expect(() => readHostEnvironment({ FUNCTIONS_WORKER_PROCESS_COUNT: '12' })).toThrow('FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10, but it is "12"');
   });
 
   it('connection limits are read', () => {
