@@ -70,9 +70,9 @@ interface WorkerConfiguration {
  * HTTP server and the management API stay on the host's thread, so a worker's durable client
  * calls come back here.
  *
- * A worker that stops unexpectedly is replaced. Of the invocations it was running, orchestrator
- * episodes, entity batches and activities run once more on another worker, as the durable
- * engine would run them again after a crash; the others fail, as if their handler had thrown.
+ * A worker that stops unexpectedly is replaced. The orchestrator episodes, entity batches and
+ * activities it was running run once more on another worker, as the durable engine would run
+ * them again after a crash. Its other invocations fail, as if their handler had thrown.
  */
 export class FunctionWorkerPool implements Invoker {
   readonly #options: FunctionWorkerPoolOptions;
@@ -104,6 +104,8 @@ export class FunctionWorkerPool implements Invoker {
     const started = await Promise.allSettled(Array.from({ length: this.#options.workerCount }, (_, index) => this.#startWorker(index + 1)));
     const failure = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failure !== undefined) {
+      // Stopping, so that the exits of the workers that did start are not taken for crashes.
+      this.#stopping = true;
       await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
       throw failure.reason;
     }
@@ -111,7 +113,7 @@ export class FunctionWorkerPool implements Invoker {
 
   /**
    * Sends the variables that the host set after the workers started, and the origin whose
-   * management API requests `server` answers. Workers started later receive the same.
+   * management API requests `server` serves. Workers started later receive the same.
    */
   configure(env: Record<string, string>, management: { origin: string; server: ManagementRequestServer } | undefined): void {
     this.#configuration = { env, managementOrigin: management?.origin };
@@ -161,6 +163,10 @@ export class FunctionWorkerPool implements Invoker {
   async stop(timeoutInMilliseconds: number): Promise<void> {
     this.#stopping = true;
     const slots = [...this.#slots];
+    if (timeoutInMilliseconds <= 0) {
+      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+      return;
+    }
     for (const slot of slots) {
       this.#post(slot, { type: 'stop' });
     }
@@ -215,6 +221,12 @@ export class FunctionWorkerPool implements Invoker {
         switch (message.type) {
           case 'ready':
             ready = true;
+            if (this.#stopping) {
+              // A replacement that finished loading after the stop began.
+              void worker.terminate();
+              resolveStart();
+              break;
+            }
             this.#slots.push(slot);
             if (this.#configuration !== undefined) {
               this.#post(slot, { type: 'configure', ...this.#configuration });
@@ -304,7 +316,10 @@ export class FunctionWorkerPool implements Invoker {
   }
 
   #onUnexpectedExit(slot: WorkerSlot, exitCode: number): void {
-    this.#slots.splice(this.#slots.indexOf(slot), 1);
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) {
+      this.#slots.splice(index, 1);
+    }
     const interrupted = [...slot.callIds].map((callId) => this.#pendingCalls.get(callId)).filter((call): call is PendingCall => call !== undefined);
     slot.callIds.clear();
     for (const call of interrupted) {

@@ -164,4 +164,20 @@ describe('invalid FUNCTIONS_WORKER_PROCESS_COUNT', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Function worker 1 could not load the app: fixture app refuses worker threads');
   });
+
+  it('worker failing at start is not replaced', async () => {
+    const appRoot = createAppRoot();
+    const mainPath = path.join(appRoot, 'secondWorkerFails.js');
+    fs.writeFileSync(
+      mainPath,
+      `if (require('node:worker_threads').workerData?.workerNumber === 2) { throw new Error('fixture app refuses worker 2'); }\nrequire(${JSON.stringify(fixtureMain)});\n`,
+    );
+    fs.writeFileSync(path.join(appRoot, 'package.json'), JSON.stringify({ main: 'secondWorkerFails.js' }));
+
+    const result = await runHostUntilExit({ appRoot, dataDir: createFolder('workers-data-'), env: { FUNCTIONS_WORKER_PROCESS_COUNT: '2' } });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Function worker 2 could not load the app: fixture app refuses worker 2');
+    expect(result.stdout).not.toContain('function worker stopped unexpectedly');
+  });
 });
