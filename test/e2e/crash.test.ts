@@ -108,7 +108,10 @@ afterAll(async () => {
   removeTempFolders();
 });
 
-test('kill -9 during delivery loses no message', async () => {
+test.each([
+  ['host thread', {}],
+  ['two workers', { FUNCTIONS_WORKER_PROCESS_COUNT: '2' }],
+])('kill -9 loses no message, %s', async (_mode: string, hostEnv: Record<string, string>) => {
   const target = await startSlowTarget();
   startedTargets.push(target);
   const folder = createTempFolder('e2e-crash-');
@@ -116,7 +119,7 @@ test('kill -9 during delivery loses no message', async () => {
   const connectorsFile = writeConnectorsFile(folder, target.url, [
     { id: 'shipments', destinations: [{ id: 'erp', path: '/shipments', maxAttempts: 10 }] },
   ]);
-  const firstHost = await startConnectorHost(connectorsFile, dataDir);
+  const firstHost = await startConnectorHost(connectorsFile, dataDir, hostEnv);
   startedHosts.push(firstHost);
 
   const payloads = Array.from({ length: messageCount }, (_, sequence) => jsonBytes({ shipmentId: `SHP-${sequence}`, sequence }));
@@ -139,7 +142,7 @@ test('kill -9 during delivery loses no message', async () => {
   const keysDeliveredBeforeKill = new Set(requestsBeforeKill.filter(gotResponseBeforeKill).map((request) => request.idempotencyKey));
   const inFlightAtKillCount = requestsBeforeKill.filter((request) => !gotResponseBeforeKill(request)).length;
 
-  const secondHost = await startConnectorHost(connectorsFile, dataDir);
+  const secondHost = await startConnectorHost(connectorsFile, dataDir, hostEnv);
   startedHosts.push(secondHost);
   const statuses = await Promise.all(messageIds.map((messageId) => waitForTerminalStatus(secondHost.baseUrl, messageId, recoveryTimeoutInMilliseconds)));
 
