@@ -7,6 +7,9 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 /**
  * Marks a running bulk replay completed or failed and audits it. A replay that was cancelled in
  * the meantime keeps its state.
+ *
+ * NOTE: the state and its audit entry are two writes, so a status read between them shows a
+ * finished replay without its final audit entry for a moment.
  */
 export async function finishBulkReplay(input: FinishBulkReplayInput, dependencies: Dependencies = getDependencies()): Promise<void> {
   const at = dependencies.clock().toISOString();

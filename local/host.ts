@@ -4,8 +4,8 @@ import { adminFunctionsPathSegments, createAdminInvocationHandler } from './admi
 import type { DurableEngine, DurableEngineOptions } from './durable/engine';
 import { createEventGridTopicHandler, eventGridTopicPath, eventGridTopicPathSegments, exposeTopicKeyToApp } from './eventGrid/topicEndpoint';
 import { FunctionInvoker, type Invoker } from './functionsCore/invoker';
-import { loadApp, resolveAppMainPath } from './functionsCore/loadApp';
-import type { FunctionRegistry, HookName } from './functionsCore/registry';
+import { loadApp, resolveAppMainPath, runAppHooks } from './functionsCore/loadApp';
+import type { FunctionRegistry } from './functionsCore/registry';
 import { HostHttpServer } from './http/server';
 import { RouteTable } from './http/routeTable';
 import { resolveHostKey, resolveOperatorName, type HostKey } from './keys';
@@ -80,12 +80,6 @@ function openDurableEngine(options: DurableEngineOptions): DurableEngine {
 }
 
 /** Runs the app's appStart or appTerminate hooks with the hook data that invocation hooks also see. */
-async function runAppHooks(registry: FunctionRegistry, hookName: Extract<HookName, 'appStart' | 'appTerminate'>, appRoot: string): Promise<void> {
-  for (const hook of registry.hooks[hookName]) {
-    await hook({ hookData: registry.appHookData, functionAppDirectory: appRoot });
-  }
-}
-
 function logRegistrations(logger: HostLogger, registry: FunctionRegistry, routeTable: RouteTable, hostJson: HostJsonConfig): void {
   for (const route of routeTable.routes) {
     const path = `/${[hostJson.routePrefix, route.template.text].filter((part) => part !== '').join('/')}`;
@@ -131,11 +125,6 @@ interface HostParts {
   workerPool: FunctionWorkerPool | undefined;
   /** Stops serving the durable client's management API calls in process. Undefined when they go over HTTP. */
   stopServingManagementInProcess: (() => void) | undefined;
-}
-
-/** The variables of `env` that have a value, as a worker thread's environment takes them. */
-function definedVariables(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function hostOrigin(port: number): string {
@@ -316,7 +305,7 @@ async function startWithLogger(
       port = boundPort;
       configureLoopbackEnvironment(boundPort);
       workerPool?.configure(
-        definedVariables(process.env),
+        boundPort,
         parts.engine ? { origin: hostOrigin(boundPort), server: (request) => server.serveManagementRequest(request) } : undefined,
       );
       if (durableClientAxios) {

@@ -9,8 +9,8 @@ export interface InvocationRequest {
   triggerMetadata?: Record<string, RpcTypedData>;
   invocationId?: string;
   /**
-   * Data of non-trigger input bindings by binding name, which the invoker uses instead of asking
-   * its providers. A host that invokes in another thread computes the data before it sends the request.
+   * Data of every non-trigger input binding by binding name, which the invoker uses instead of
+   * asking its providers. A host that invokes in another thread computes it before it sends the request.
    */
   inputBindingData?: Record<string, RpcTypedData>;
 }
@@ -22,11 +22,30 @@ export interface InvocationResult {
   result: unknown;
 }
 
-/** What the host's triggers, timers and durable engine call to run a function. */
+/** The function runner that the host's triggers, timers and durable engine call. */
 export interface Invoker {
   /** Registers the provider for input bindings of `bindingType` (compared case-insensitively). */
   provideInput(bindingType: string, provider: InputBindingProvider): void;
   invoke(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationResult>;
+}
+
+/**
+ * Returns the data of the non-trigger input bindings of `fn` by binding name, from the
+ * providers registered by binding type (lower case). Raises an error for a binding type without one.
+ */
+export function provideInputBindingData(fn: RegisteredFunction, providers: ReadonlyMap<string, InputBindingProvider>): Record<string, RpcTypedData> {
+  const data: Record<string, RpcTypedData> = {};
+  for (const [name, binding] of Object.entries(fn.bindings)) {
+    if (name === fn.triggerBindingName || binding.direction === 'out') {
+      continue;
+    }
+    const provider = providers.get(binding.type.toLowerCase());
+    if (!provider) {
+      throw new Error(`Function "${fn.name}" has an input binding of type "${binding.type}", which the local host does not support.`);
+    }
+    data[name] = provider(name, fn);
+  }
+  return data;
 }
 
 export type InvocationLogSink = (fn: RegisteredFunction, invocationId: string, level: string, category: string, message: string) => void;
@@ -57,22 +76,11 @@ export class FunctionInvoker implements Invoker {
       throw new Error('The app did not set a programming model. Check that it imports "@azure/functions" and registers its functions at load time.');
     }
     const invocationId = request.invocationId ?? randomUUID();
-    const inputData: RpcParameterBinding[] = [{ name: fn.triggerBindingName, data: request.triggerData }];
-    for (const [name, binding] of Object.entries(fn.bindings)) {
-      if (name === fn.triggerBindingName || binding.direction === 'out') {
-        continue;
-      }
-      const supplied = request.inputBindingData?.[name];
-      if (supplied !== undefined) {
-        inputData.push({ name, data: supplied });
-        continue;
-      }
-      const provider = this.#inputProviders.get(binding.type.toLowerCase());
-      if (!provider) {
-        throw new Error(`Function "${fn.name}" has an input binding of type "${binding.type}", which the local host does not support.`);
-      }
-      inputData.push({ name, data: provider(name, fn) });
-    }
+    const inputBindingData = request.inputBindingData ?? provideInputBindingData(fn, this.#inputProviders);
+    const inputData: RpcParameterBinding[] = [
+      { name: fn.triggerBindingName, data: request.triggerData },
+      ...Object.entries(inputBindingData).map(([name, data]) => ({ name, data })),
+    ];
 
     const coreContext = {
       invocationId,

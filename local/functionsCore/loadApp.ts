@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createCoreApi, installCoreApi, type CoreLogSink } from './coreApi';
-import { FunctionRegistry } from './registry';
+import { FunctionRegistry, type HookName } from './registry';
 
 export const localHostVersion = '4.0.0-local';
 
@@ -25,6 +25,13 @@ export async function loadApp(appRoot: string, log: CoreLogSink): Promise<Functi
     throw new Error(`${mainPath} enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support. Remove that setting to run the app locally.`);
   }
   return registry;
+}
+
+/** Runs the app's appStart or appTerminate hooks one after the other, with the app's shared hook data. */
+export async function runAppHooks(registry: FunctionRegistry, hookName: Extract<HookName, 'appStart' | 'appTerminate'>, appRoot: string): Promise<void> {
+  for (const hook of registry.hooks[hookName]) {
+    await hook({ hookData: registry.appHookData, functionAppDirectory: appRoot });
+  }
 }
 
 /** Returns the absolute path of the app's main file, from the `main` field of its package.json. */

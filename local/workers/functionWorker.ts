@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { FunctionInvoker, type InvocationResult } from '../functionsCore/invoker';
-import { loadApp, resolveAppMainPath } from '../functionsCore/loadApp';
-import type { FunctionRegistry, HookName } from '../functionsCore/registry';
-import { loadDurableClientAxios, serveManagementInProcess } from '../management/inProcessClientAdapter';
+import { FunctionInvoker } from '../functionsCore/invoker';
+import { loadApp, resolveAppMainPath, runAppHooks } from '../functionsCore/loadApp';
+import type { FunctionRegistry } from '../functionsCore/registry';
 import type { HostExchangeRequest, HostExchangeResponse } from '../http/hostExchange';
+import { configureLoopbackEnvironment } from '../management/clientBinding';
+import { loadDurableClientAxios, serveManagementInProcess } from '../management/inProcessClientAdapter';
 import {
   toSerializedError,
   type FunctionWorkerData,
@@ -55,34 +56,33 @@ function toExchangeResponse(response: WorkerManagementResponse): HostExchangeRes
   return { status: response.status, headers: response.headers, body: Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength) };
 }
 
-async function runAppHooks(registry: FunctionRegistry, hookName: Extract<HookName, 'appStart' | 'appTerminate'>): Promise<void> {
-  for (const hook of registry.hooks[hookName]) {
-    await hook({ hookData: registry.appHookData, functionAppDirectory: appRoot });
-  }
-}
-
-function toResultJson(result: InvocationResult, triggerType: string): string | undefined {
-  if (!resultTriggerTypes.has(triggerType.toLowerCase()) || result.result === undefined) {
-    return undefined;
-  }
-  return JSON.stringify(result.result);
-}
-
 async function invoke(registry: FunctionRegistry, invoker: FunctionInvoker, message: Extract<HostToWorkerMessage, { type: 'invoke' }>): Promise<void> {
   const fn = registry.getFunction(message.functionName);
   try {
     if (fn === undefined) {
       throw new Error(`Function "${message.functionName}" is not registered in the worker thread. The app registered different functions in the host and in the worker; register every function when the app loads.`);
     }
-    const result = await invoker.invoke(fn, message.request);
-    send({ type: 'invocationSucceeded', callId: message.callId, invocationId: result.invocationId, response: result.response, resultJson: toResultJson(result, fn.trigger.type) });
+    const { invocationId, response, result } = await invoker.invoke(fn, message.request);
+    if (!resultTriggerTypes.has(fn.trigger.type.toLowerCase())) {
+      send({ type: 'invocationSucceeded', callId: message.callId, invocationId, response, resultJson: undefined });
+      return;
+    }
+    // The engine reads the result, so the response's copy of it would cross the threads twice.
+    send({
+      type: 'invocationSucceeded',
+      callId: message.callId,
+      invocationId,
+      response: { invocationId: response.invocationId, outputData: response.outputData },
+      resultJson: result === undefined ? undefined : JSON.stringify(result),
+    });
   } catch (error) {
     send({ type: 'invocationFailed', callId: message.callId, error: toSerializedError(error) });
   }
 }
 
 function configure(message: Extract<HostToWorkerMessage, { type: 'configure' }>): void {
-  Object.assign(process.env, message.env);
+  // The worker's environment is a copy made when it started, before the host knew its port.
+  configureLoopbackEnvironment(message.port);
   if (message.managementOrigin === undefined) {
     return;
   }
@@ -111,7 +111,7 @@ async function start(): Promise<void> {
   let registry: FunctionRegistry;
   try {
     registry = await loadApp(appRoot, (level, category, message) => send({ type: 'coreLog', level, category, message }));
-    await runAppHooks(registry, 'appStart');
+    await runAppHooks(registry, 'appStart', appRoot);
   } catch (error) {
     send({ type: 'startFailed', error: toSerializedError(error) });
     return;
@@ -132,7 +132,7 @@ async function start(): Promise<void> {
         settleExchange(message);
         break;
       case 'stop':
-        runAppHooks(registry, 'appTerminate').then(
+        runAppHooks(registry, 'appTerminate', appRoot).then(
           () => send({ type: 'stopped', error: undefined }),
           (error: unknown) => send({ type: 'stopped', error: toSerializedError(error) }),
         );

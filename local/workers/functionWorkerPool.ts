@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import type { CoreLogSink } from '../functionsCore/coreApi';
-import type { InputBindingProvider, InvocationLogSink, InvocationRequest, InvocationResult, Invoker } from '../functionsCore/invoker';
+import { provideInputBindingData, type InputBindingProvider, type InvocationLogSink, type InvocationRequest, type InvocationResult, type Invoker } from '../functionsCore/invoker';
 import type { FunctionRegistry, RegisteredFunction, RpcTypedData } from '../functionsCore/registry';
 import { fromBufferedRequest } from '../http/hostExchange';
 import type { ManagementRequestServer } from '../management/inProcessClientAdapter';
@@ -59,7 +59,7 @@ interface WorkerSlot {
 }
 
 interface WorkerConfiguration {
-  env: Record<string, string>;
+  port: number;
   managementOrigin: string | undefined;
 }
 
@@ -112,11 +112,11 @@ export class FunctionWorkerPool implements Invoker {
   }
 
   /**
-   * Sends the variables that the host set after the workers started, and the origin whose
-   * management API requests `server` serves. Workers started later receive the same.
+   * Sends the port that the host listens on, and the origin whose management API requests
+   * `server` serves. Workers started later receive the same.
    */
-  configure(env: Record<string, string>, management: { origin: string; server: ManagementRequestServer } | undefined): void {
-    this.#configuration = { env, managementOrigin: management?.origin };
+  configure(port: number, management: { origin: string; server: ManagementRequestServer } | undefined): void {
+    this.#configuration = { port, managementOrigin: management?.origin };
     this.#managementServer = management?.server;
     for (const slot of this.#slots) {
       this.#post(slot, { type: 'configure', ...this.#configuration });
@@ -131,11 +131,17 @@ export class FunctionWorkerPool implements Invoker {
     if (this.#stopping && this.#slots.length === 0) {
       return Promise.reject(new Error(`Function "${fn.name}" cannot run: the host's function workers have stopped.`));
     }
+    let inputBindingData: Record<string, RpcTypedData>;
+    try {
+      inputBindingData = provideInputBindingData(fn, this.#inputProviders);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const callId = this.#nextCallId++;
     return new Promise<InvocationResult>((resolve, reject) => {
       const call: PendingCall = {
         callId,
-        message: { type: 'invoke', callId, functionName: fn.name, request: { ...request, inputBindingData: this.#inputBindingData(fn) } },
+        message: { type: 'invoke', callId, functionName: fn.name, request: { ...request, inputBindingData } },
         retryable: retryableTriggerTypes.has(fn.trigger.type.toLowerCase()),
         startCount: 0,
         resolve,
@@ -180,20 +186,6 @@ export class FunctionWorkerPool implements Invoker {
       this.#options.logger.warn({ timeoutInMilliseconds }, 'function workers did not finish their appTerminate hooks in time; ending them');
     }
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
-  }
-
-  #inputBindingData(fn: RegisteredFunction): Record<string, RpcTypedData> {
-    const data: Record<string, RpcTypedData> = {};
-    for (const [name, binding] of Object.entries(fn.bindings)) {
-      if (name === fn.triggerBindingName || binding.direction === 'out') {
-        continue;
-      }
-      const provider = this.#inputProviders.get(binding.type.toLowerCase());
-      if (provider !== undefined) {
-        data[name] = provider(name, fn);
-      }
-    }
-    return data;
   }
 
   #leastBusySlot(): WorkerSlot | undefined {
@@ -311,6 +303,9 @@ export class FunctionWorkerPool implements Invoker {
       const response = await this.#managementServer(fromBufferedRequest(request.method, new URL(request.url), request.headers, body));
       this.#post(slot, { type: 'managementResponse', exchangeId, response });
     } catch (error) {
+      // The path only: the query contains the host key.
+      const requestPath = new URL(request.url).pathname;
+      this.#options.logger.error({ workerNumber: slot.workerNumber, method: request.method, path: requestPath, err: error }, 'management API request from a function worker failed');
       this.#post(slot, { type: 'managementFailed', exchangeId, error: toSerializedError(error) });
     }
   }

@@ -39,8 +39,8 @@ export interface WorkerManagementResponse {
 export type HostToWorkerMessage =
   | {
       type: 'configure';
-      /** Variables that the host set after the worker started, such as the loopback settings. */
-      env: Record<string, string>;
+      /** Port the host listens on, which the worker's loopback settings name. */
+      port: number;
       /** Origin of the management API that the worker's durable clients call, served through the host. */
       managementOrigin: string | undefined;
     }
@@ -56,6 +56,7 @@ export type WorkerToHostMessage =
       type: 'invocationSucceeded';
       callId: number;
       invocationId: string;
+      /** The RPC response. For the durable triggers it has no return value, because `resultJson` carries the result. */
       response: RpcInvocationResponse;
       /** The handler's return value as JSON, for the durable triggers whose result the engine reads. */
       resultJson: string | undefined;

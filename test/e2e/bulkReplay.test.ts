@@ -75,7 +75,9 @@ describe('bulk replay of one connector', () => {
     if (started.status !== 202) {
       throw new Error(`Bulk replay responded with ${started.status}: ${JSON.stringify(started.body)}`);
     }
-    finished = await waitForBulkReplay(host.baseUrl, started.body.replayId, (status) => status.state !== 'running');
+    // The finished state and its audit entry are two writes, so the wait covers both.
+    const isFinished = (status: BulkReplayStatus): boolean => status.state !== 'running' && status.audit.some((entry) => entry.step !== 'bulkReplayStarted');
+    finished = await waitForBulkReplay(host.baseUrl, started.body.replayId, isFinished);
     for (const messageId of finished.newMessageIds) {
       await waitForTerminalStatus(host.baseUrl, messageId);
     }

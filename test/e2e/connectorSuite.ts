@@ -25,8 +25,8 @@ import {
 } from './support';
 
 /**
- * The end-to-end tests of the connector app on the local host, run as a separate process with
- * real HTTP requests. Its destinations are paths on one loopback target server. `hostEnv` is
+ * Defines the end-to-end tests of the connector app on the local host, run as a separate process
+ * with real HTTP requests. Its destinations are paths on one loopback target server. `hostEnv` is
  * added to the host's environment, so that the same tests run in each way the host can run functions.
  */
 export function defineConnectorTests(hostEnv: Record<string, string>): void {
