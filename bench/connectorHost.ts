@@ -182,6 +182,22 @@ async function waitForNoRunningInstances(baseUrl: string, functionKey: string, t
   }
 }
 
+/** Clock ticks per second of the times in /proc/<pid>/stat, `getconf CLK_TCK`, which is 100 on Linux. */
+const clockTicksPerSecond = 100;
+
+/** Returns the CPU time of `pid` so far, user and system, in milliseconds, read from /proc. */
+export function readCpuMilliseconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name in parentheses may contain spaces, so the fields are counted after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, the 12th and 13th after the command name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isFinite(ticks)) {
+    throw new Error(`/proc/${pid}/stat has no CPU times: ${stat}`);
+  }
+  return (ticks * 1_000) / clockTicksPerSecond;
+}
+
 /** Returns the resident memory (VmRSS) of `pid` in bytes, read from /proc. */
 export function readResidentMemoryBytes(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

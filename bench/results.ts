@@ -43,6 +43,11 @@ export interface ConnectorReports {
     logCounts: { warn: number; error: number; fatal: number };
     /** Seconds from the last delivery of a run until no orchestration instance was running, by run id. */
     idleWaitSeconds: Record<string, number>;
+    /**
+     * CPU time of the host process, all threads, user and system, from the start of the
+     * saturation run until the host was idle after it, divided by the messages it accepted.
+     */
+    cpuPerMessageInMilliseconds: number | null;
   };
 }
 
@@ -180,7 +185,8 @@ export function buildResults(results: BenchResults): { valid: boolean } {
   const peerFailed = 'failed' in results.peer;
   const targets = targetResults(results);
   printTable(tableRows(results), targets);
-  console.log(`host: function workers ${results.settings.functionWorkerCount}, exit ${JSON.stringify(results.connector.host.exit)}, seconds from last delivery to idle ${JSON.stringify(results.connector.host.idleWaitSeconds)}, log lines warn ${results.connector.host.logCounts.warn}, error ${results.connector.host.logCounts.error}, fatal ${results.connector.host.logCounts.fatal}; deliveries without a bench id: ${results.unmatchedDeliveries}`);
+  const cpuPerMessage = results.connector.host.cpuPerMessageInMilliseconds;
+  console.log(`host: function workers ${results.settings.functionWorkerCount}, CPU per message of the saturation run ${cpuPerMessage === null ? 'n/a' : `${cpuPerMessage.toFixed(2)} ms`}, exit ${JSON.stringify(results.connector.host.exit)}, seconds from last delivery to idle ${JSON.stringify(results.connector.host.idleWaitSeconds)}, log lines warn ${results.connector.host.logCounts.warn}, error ${results.connector.host.logCounts.error}, fatal ${results.connector.host.logCounts.fatal}; deliveries without a bench id: ${results.unmatchedDeliveries}`);
   if (invalidRuns.length > 0) {
     console.log(`INVALID runs: ${invalidRuns.join(', ')}`);
   }

@@ -7,6 +7,7 @@ import {
   benchConnectorId,
   fanOutConnectorId,
   fanOutDestinationCount,
+  readCpuMilliseconds,
   readResidentMemoryBytes,
   startConnectorHost,
   writeBenchConnectorsFile,
@@ -123,8 +124,11 @@ async function measureConnector(context: BenchContext, settings: BenchSettings):
     progress('parts 2 and 3: accept path and end to end, after a warm-up');
     const warmUp = await runDeliveryLoad(context, { url: ingestUrl, runId: 'warmup', model: 'closed', durationInSeconds: warmUpSeconds, acceptedStatuses: connectorAcceptedStatuses });
     idleWaitSeconds.warmup = await host.waitForIdle(idleTimeoutInMilliseconds);
+    const cpuBeforeSaturation = readCpuMilliseconds(host.pid);
     const saturation = await runDeliveryLoad(context, { url: ingestUrl, runId: 'sat', model: 'closed', acceptedStatuses: connectorAcceptedStatuses });
     idleWaitSeconds.sat = await host.waitForIdle(idleTimeoutInMilliseconds);
+    const saturationCpuMilliseconds = readCpuMilliseconds(host.pid) - cpuBeforeSaturation;
+    const cpuPerMessageInMilliseconds = saturation.load.accepted > 0 ? saturationCpuMilliseconds / saturation.load.accepted : null;
     const halfRatePerSecond = saturation.endToEnd === null ? null : saturation.endToEnd.deliveredPerSecond / 2;
     const halfRate =
       halfRatePerSecond === null ? null : await runDeliveryLoad(context, { url: ingestUrl, runId: 'half', model: 'open', ratePerSecond: halfRatePerSecond, acceptedStatuses: connectorAcceptedStatuses });
@@ -136,7 +140,7 @@ async function measureConnector(context: BenchContext, settings: BenchSettings):
     const soak = halfRatePerSecond === null ? null : await runSoak(context, host, halfRatePerSecond);
     const logCounts = host.logCounts();
     const exit = await host.stop();
-    return { warmUp: reportOf(warmUp), saturation: reportOf(saturation), halfRate: halfRate && reportOf(halfRate), fanOut, soak, host: { exit, logCounts, idleWaitSeconds } };
+    return { warmUp: reportOf(warmUp), saturation: reportOf(saturation), halfRate: halfRate && reportOf(halfRate), fanOut, soak, host: { exit, logCounts, idleWaitSeconds, cpuPerMessageInMilliseconds } };
   } catch (error) {
     console.error(`The bench failed while the host ran. Last host output:\n${host.recentOutput()}`);
     throw error;

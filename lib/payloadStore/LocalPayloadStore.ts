@@ -136,7 +136,7 @@ export class LocalPayloadStore implements PayloadStore {
   }
 
   close(): void {
-    this.#committer.flush();
+    this.#committer.close();
     this.#db.close();
   }
 

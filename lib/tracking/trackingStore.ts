@@ -132,7 +132,7 @@ export class TrackingStore implements TrackingStorePort, SqliteWriter {
   }
 
   close(): void {
-    this.#committer.flush();
+    this.#committer.close();
     this.db.close();
   }
 

@@ -142,6 +142,7 @@ export class DurableEngine implements DurableEngineApi {
     this.#activities.flush();
     this.#committer.flush();
     await this.#committer.durable();
+    this.#committer.close();
     this.#store.db.close();
   }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { GroupCommitter } from '../../lib/sqlite/groupCommitter';
 import { useWalWithAsyncSync, WalSync } from '../../lib/sqlite/walSync';
@@ -171,5 +171,105 @@ describe('WAL sync', () => {
     const walSync = new WalSync(path.join(folder, 'test.db', 'nested.db'));
 
     await expect(walSync.sync()).rejects.toThrow();
+  });
+});
+
+/** Counts this process's open descriptors of `filePath`, read from /proc/self/fd. */
+function openHandlesOf(filePath: string): number {
+  return openDescriptorsOf(filePath) - sqliteOwnHandles;
+}
+
+/** SQLite's own descriptors of the WAL file, which the counts leave out. */
+const sqliteOwnHandles = 1;
+
+function openDescriptorsOf(filePath: string): number {
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === filePath;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+describe.runIf(process.platform === 'linux')('WAL file handle', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('SQLite keeps one WAL descriptor', () => {
+    useWalWithAsyncSync(db);
+    db.prepare('INSERT INTO rows (value) VALUES (?)').run('a');
+
+    expect(openDescriptorsOf(`${db.name}-wal`)).toBe(sqliteOwnHandles);
+  });
+
+  it('handle stays open between syncs', async () => {
+    const walSync = useWalWithAsyncSync(db) as WalSync;
+    const insert = db.prepare('INSERT INTO rows (value) VALUES (?)');
+
+    insert.run('a');
+    await walSync.sync();
+    insert.run('b');
+    await walSync.sync();
+
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(1);
+    walSync.close();
+  });
+
+  it('handle closes after an idle second', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const walSync = useWalWithAsyncSync(db) as WalSync;
+    db.prepare('INSERT INTO rows (value) VALUES (?)').run('a');
+    await walSync.sync();
+
+    vi.advanceTimersByTime(1_000);
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(1);
+    vi.advanceTimersByTime(1_000);
+    // fs.close finishes on the thread pool.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(0);
+  });
+
+  it('handle reopens after a close', async () => {
+    const walSync = useWalWithAsyncSync(db) as WalSync;
+    const insert = db.prepare('INSERT INTO rows (value) VALUES (?)');
+    insert.run('a');
+    await walSync.sync();
+    walSync.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(0);
+
+    insert.run('b');
+    await walSync.sync();
+
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(1);
+    walSync.close();
+  });
+
+  it('close during a sync waits for it', async () => {
+    const walSync = useWalWithAsyncSync(db) as WalSync;
+    db.prepare('INSERT INTO rows (value) VALUES (?)').run('a');
+
+    const sync = walSync.sync();
+    walSync.close();
+
+    await expect(sync).resolves.toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(0);
+  });
+
+  it('closed committer releases the handle', async () => {
+    const walSync = useWalWithAsyncSync(db) as WalSync;
+    const committer = new GroupCommitter(db, walSync);
+
+    const write = committer.commit(() => db.prepare('INSERT INTO rows (value) VALUES (?)').run('a'));
+    committer.close();
+    await write;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(openHandlesOf(`${db.name}-wal`)).toBe(0);
+    expect(db.prepare('SELECT COUNT(*) AS count FROM rows').get()).toEqual({ count: 1 });
   });
 });
