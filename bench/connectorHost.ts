@@ -11,7 +11,8 @@ import { isProcessRunning, registerPid, unregisterPid } from './childProcesses';
  * secrets in its environment. The payload store is the default local folder, as with `npm start`.
  */
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+/** The repository root, from dist/bench when compiled and from bench when the tests load the source. */
+export const repoRoot = path.basename(path.dirname(__dirname)) === 'dist' ? path.resolve(__dirname, '..', '..') : path.resolve(__dirname, '..');
 const cliPath = path.join(repoRoot, 'dist', 'local', 'cli.js');
 
 export const benchConnectorId = 'bench';
@@ -88,23 +89,33 @@ export interface ConnectorHostOptions {
 
 /** Starts the host on a free port, with `secret` as the bench connectors' HMAC secret. */
 export async function startConnectorHost(connectorsFile: string, dataFolder: string, secret: string, options: ConnectorHostOptions): Promise<ConnectorHost> {
+  return startLocalHost(repoRoot, dataFolder, { CONNECTORS_FILE: connectorsFile, [secretSettingName]: secret }, options);
+}
+
+/**
+ * Starts the host on a free port with the Functions app in `appRoot`, such as a bench fixture.
+ * The connector's settings stay out of its environment.
+ */
+export async function startFunctionHost(appRoot: string, dataFolder: string, options: ConnectorHostOptions): Promise<ConnectorHost> {
+  return startLocalHost(appRoot, dataFolder, {}, options);
+}
+
+async function startLocalHost(appRoot: string, dataFolder: string, settings: NodeJS.ProcessEnv, options: ConnectorHostOptions): Promise<ConnectorHost> {
   const { cpuProfileFolder } = options;
   const functionKey = crypto.randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of removedSettings) {
     delete env[name];
   }
-  Object.assign(env, {
-    CONNECTORS_FILE: connectorsFile,
+  Object.assign(env, settings, {
     DATA_DIR: dataFolder,
     LOCAL_FUNCTION_KEY: functionKey,
-    [secretSettingName]: secret,
   });
   if (options.functionWorkerCount > 0) {
     env.FUNCTIONS_WORKER_PROCESS_COUNT = String(options.functionWorkerCount);
   }
   const nodeArguments = cpuProfileFolder === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileFolder];
-  const child = spawn(process.execPath, [...nodeArguments, cliPath, '--port', '0', '--data-dir', dataFolder], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArguments, cliPath, '--port', '0', '--app-root', appRoot, '--data-dir', dataFolder], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid as number;
   registerPid(pid);
 
@@ -182,7 +193,7 @@ async function waitForNoRunningInstances(baseUrl: string, functionKey: string, t
   }
 }
 
-/** Clock ticks per second of the times in /proc/<pid>/stat, `getconf CLK_TCK`, which is 100 on Linux. */
+/** Clock ticks per second of the times in /proc/<pid>/stat: USER_HZ, which `getconf CLK_TCK` prints and which is 100 on this machine. */
 const clockTicksPerSecond = 100;
 
 /** Returns the CPU time of `pid` so far, user and system, in milliseconds, read from /proc. */

@@ -56,6 +56,8 @@ export interface BenchResults {
   settings: BenchSettings;
   machine: MachineDescription;
   floor: RunReport;
+  /** An HTTP function on the local host that reads the body and responds 202, storing nothing. */
+  functionFloor: RunReport;
   connector: ConnectorReports;
   peer: PeerReport;
   /** Deliveries whose body had no bench id. */
@@ -94,6 +96,7 @@ function tableRows(results: BenchResults): TableRow[] {
   const { floor, connector, peer } = results;
   const rows: TableRow[] = [
     ...runRows('1 floor: node:http + SQLite, closed', floor, describeRequests),
+    ...runRows('1b HTTP function, stores nothing, closed', results.functionFloor, (run) => `${describeRequests(run)}, ${formatNumber(ratioToFloor(results, run), 2)} of floor`),
     ...runRows('  connector warm-up (not a figure)', connector.warmUp, () => 'warm-up'),
     ...runRows('2 accept path at saturation, closed', connector.saturation, (run) => `${describeRequests(run)}, ${formatNumber(acceptRatio(results), 2)} of floor`),
     ...runRows('3a end to end at saturation, closed', connector.saturation, describeEndToEnd),
@@ -120,6 +123,13 @@ function tableRows(results: BenchResults): TableRow[] {
     rows.push(...runRows('6 Node-RED at half rate, open', peer.halfRate, (run) => `${describeEndToEnd(run)}; ${describeRate(run)}`));
   }
   return rows;
+}
+
+function ratioToFloor({ floor }: BenchResults, run: RunReport): number | null {
+  if (!floor.ledger.balanced || !run.ledger.balanced) {
+    return null;
+  }
+  return run.load.acceptedPerSecond / floor.load.acceptedPerSecond;
 }
 
 function acceptRatio({ floor, connector }: BenchResults): number | null {
@@ -167,7 +177,7 @@ function targetResults(results: BenchResults): TargetResult[] {
 
 function allRuns(results: BenchResults): RunReport[] {
   const { floor, connector, peer } = results;
-  const runs = [floor, connector.warmUp, connector.saturation, ...connector.fanOut.rounds];
+  const runs = [floor, results.functionFloor, connector.warmUp, connector.saturation, ...connector.fanOut.rounds];
   for (const run of [connector.halfRate, connector.soak]) {
     if (run !== null) {
       runs.push(run);
@@ -197,6 +207,7 @@ export function buildResults(results: BenchResults): { valid: boolean } {
       machine: { ...results.machine, loadAverageAtEnd: os.loadavg()[0] },
       settings: results.settings,
       floor: results.floor,
+      functionFloor: results.functionFloor,
       connector: results.connector,
       peer: results.peer,
       unmatchedDeliveries: results.unmatchedDeliveries,

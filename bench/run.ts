@@ -8,8 +8,10 @@ import {
   fanOutConnectorId,
   fanOutDestinationCount,
   readCpuMilliseconds,
+  repoRoot,
   readResidentMemoryBytes,
   startConnectorHost,
+  startFunctionHost,
   writeBenchConnectorsFile,
   type ConnectorHost,
 } from './connectorHost';
@@ -30,6 +32,7 @@ import { buildResults, type ConnectorReports, type FanOutReport, type SoakReport
 const connectorAcceptedStatuses = [202];
 const warmUpSeconds = 3;
 const residentMemorySampleIntervalInMilliseconds = 5_000;
+const functionFloorAppRoot = path.join(repoRoot, 'bench', 'fixtures', 'httpFunctionApp');
 
 async function measureFloor(context: BenchContext): Promise<RunReport> {
   const floorFolder = createTempFolder('bench-floor-');
@@ -44,6 +47,23 @@ async function measureFloor(context: BenchContext): Promise<RunReport> {
     return floor;
   } finally {
     await floorServer.stop();
+  }
+}
+
+/**
+ * Runs the closed model against an HTTP function on the local host that reads the body and
+ * responds 202 without storing it: what one HTTP invocation costs before any connector work.
+ */
+async function measureFunctionFloor(context: BenchContext, settings: BenchSettings): Promise<RunReport> {
+  const dataFolder = createTempFolder('bench-function-floor-');
+  const host = await startFunctionHost(functionFloorAppRoot, dataFolder, { functionWorkerCount: settings.functionWorkerCount });
+  try {
+    return await runRequestLoad(context, { url: `${host.baseUrl}/api/accept`, runId: 'functionFloor', model: 'closed', acceptedStatuses: [202] });
+  } catch (error) {
+    console.error(`The bench failed while the function floor host ran. Last host output:\n${host.recentOutput()}`);
+    throw error;
+  } finally {
+    await host.stop();
   }
 }
 
@@ -169,12 +189,14 @@ async function main(): Promise<void> {
 
     progress('part 1 of 6: floor');
     const floor = await measureFloor(context);
+    progress('part 1b: an HTTP function that stores nothing, on the local host');
+    const functionFloor = await measureFunctionFloor(context, settings);
     const connector = await measureConnector(context, settings);
     progress(settings.runPeer ? 'part 6 of 6: Node-RED peer, installed into bench/peer on first use' : 'part 6 of 6: skipped, BENCH_PEER=0');
     const peer: PeerReport = settings.runPeer ? await runPeer(context) : { skipped: 'BENCH_PEER=0' };
     const unmatchedDeliveries = await target.request<number>('unmatched');
 
-    const { valid } = buildResults({ startedAt, settings, machine, floor, connector, peer, unmatchedDeliveries });
+    const { valid } = buildResults({ startedAt, settings, machine, floor, functionFloor, connector, peer, unmatchedDeliveries });
     process.exitCode = valid ? 0 : 1;
   } finally {
     for (const child of children) {
