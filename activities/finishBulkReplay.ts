@@ -6,7 +6,9 @@ import { withScrubbedErrors } from '../lib/redaction/withScrubbedErrors';
 
 /**
  * Marks a running bulk replay completed or failed and audits it. A replay that was cancelled in
- * the meantime keeps its state.
+ * the meantime keeps its state and gets no entry. The entry is written whenever the replay is in
+ * the requested state. So a retry after a stop between the two writes still adds it, and
+ * `appendAudit` ignores an entry that is already there.
  *
  * NOTE: the state and its audit entry are two writes, so a status read between them shows a
  * finished replay without its final audit entry for a moment.
@@ -16,7 +18,7 @@ export async function finishBulkReplay(input: FinishBulkReplayInput, dependencie
   const finished = await dependencies.trackingStore.replays.finishBulkReplay(input.replayId, input.state, at, input.error);
   const replay = await dependencies.trackingStore.replays.getBulkReplay(input.replayId);
   const counts = { total: replay?.total ?? null, replayed: replay?.replayed ?? null, failed: replay?.failed ?? null };
-  if (finished) {
+  if (replay?.state === input.state) {
     const step = input.state === 'completed' ? 'bulkReplayCompleted' : 'bulkReplayFailed';
     await dependencies.trackingStore.appendAudit({ messageId: input.replayId, at, step, detail: { ...counts, error: input.error ?? null } });
   }

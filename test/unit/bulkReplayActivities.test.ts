@@ -103,6 +103,17 @@ describe('bulk replay activities', () => {
     expect((await dependencies.trackingStore.listAudit(replayId)).map((entry) => entry.step)).toEqual(['bulkReplayCompleted']);
   });
 
+  test('finish run again adds the missing audit', async () => {
+    // A first run that finished the replay and stopped before its audit entry.
+    await dependencies.trackingStore.replays.finishBulkReplay(replayId, 'completed', testNow.toISOString());
+
+    await finishBulkReplay({ replayId, state: 'completed' }, dependencies);
+    await finishBulkReplay({ replayId, state: 'completed' }, dependencies);
+
+    expect((await dependencies.trackingStore.replays.getBulkReplay(replayId))?.state).toBe('completed');
+    expect((await dependencies.trackingStore.listAudit(replayId)).map((entry) => entry.step)).toEqual(['bulkReplayCompleted']);
+  });
+
   test('finish keeps a cancel', async () => {
     await dependencies.trackingStore.replays.cancelBulkReplay(replayId, 'stop', 'ops@example.com', testNow.toISOString());
 
