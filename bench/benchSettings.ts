@@ -1,3 +1,5 @@
+import { maxFunctionWorkerCount } from '../local/settings';
+
 /**
  * Environment settings of `npm run bench`. The defaults make a run of about 20 minutes, 10 of
  * them the soak; the knobs shorten trial runs.
@@ -47,8 +49,8 @@ function readWorkerCount(environment: NodeJS.ProcessEnv, name: string, defaultVa
     return defaultValue;
   }
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > 10) {
-    throw new Error(`${name} must be an integer from 0 to 10, got "${text}".`);
+  if (!Number.isInteger(value) || value < 0 || value > maxFunctionWorkerCount) {
+    throw new Error(`${name} must be an integer from 0 to ${maxFunctionWorkerCount}, got "${text}". Use 0 to run the functions on the host's own thread.`);
   }
   return value;
 }

@@ -26,7 +26,10 @@ const stopTimeoutInMilliseconds = 30_000;
 /** Host output kept for error messages, in characters. */
 const keptOutputCharacters = 20_000;
 
-/** Settings that would send the host to cloud services or another store; the bench removes them from the host's environment. */
+/**
+ * Settings that the bench removes from the host's environment: those it sets itself, and those
+ * that would send the host to cloud services or another store.
+ */
 const removedSettings = ['FUNCTIONS_WORKER_PROCESS_COUNT', 'PAYLOAD_STORE', 'TRACKING_SQL_SERVER', 'TRACKING_SQL_DATABASE', 'KEY_VAULT_URL', 'EVENT_GRID_TOPIC_ENDPOINT', 'EVENT_GRID_TOPIC_KEY', 'AUDIT_LOGS_INGESTION_ENDPOINT', 'CONNECTORS_FILE', 'PORT'];
 
 function destination(id: string, url: string): Record<string, unknown> {

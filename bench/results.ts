@@ -98,7 +98,7 @@ function tableRows(results: BenchResults): TableRow[] {
     ...runRows('1 floor: node:http + SQLite, closed', floor, describeRequests),
     ...runRows('1b HTTP function, stores nothing, closed', results.functionFloor, (run) => `${describeRequests(run)}, ${formatNumber(ratioToFloor(results, run), 2)} of floor`),
     ...runRows('  connector warm-up (not a figure)', connector.warmUp, () => 'warm-up'),
-    ...runRows('2 accept path at saturation, closed', connector.saturation, (run) => `${describeRequests(run)}, ${formatNumber(acceptRatio(results), 2)} of floor`),
+    ...runRows('2 accept path at saturation, closed', connector.saturation, (run) => `${describeRequests(run)}, ${formatNumber(ratioToFloor(results, run), 2)} of floor`),
     ...runRows('3a end to end at saturation, closed', connector.saturation, describeEndToEnd),
     ...runRows('3b end to end at half rate, open', connector.halfRate, (run) => `${describeEndToEnd(run)}; ${describeRate(run)}`),
   ];
@@ -125,18 +125,12 @@ function tableRows(results: BenchResults): TableRow[] {
   return rows;
 }
 
+/** Returns the requests per second that `run` accepted, divided by the floor's, or null when either ledger does not balance. */
 function ratioToFloor({ floor }: BenchResults, run: RunReport): number | null {
   if (!floor.ledger.balanced || !run.ledger.balanced) {
     return null;
   }
   return run.load.acceptedPerSecond / floor.load.acceptedPerSecond;
-}
-
-function acceptRatio({ floor, connector }: BenchResults): number | null {
-  if (!floor.ledger.balanced || !connector.saturation.ledger.balanced) {
-    return null;
-  }
-  return connector.saturation.load.acceptedPerSecond / floor.load.acceptedPerSecond;
 }
 
 function endToEndRatio({ floor, connector }: BenchResults): number | null {
@@ -154,7 +148,7 @@ function peerRatio({ connector, peer }: BenchResults): number | null {
 }
 
 function targetResults(results: BenchResults): TargetResult[] {
-  const acceptToFloor = acceptRatio(results);
+  const acceptToFloor = ratioToFloor(results, results.connector.saturation);
   const endToEndToFloor = endToEndRatio(results);
   const halfRateP99 = results.connector.halfRate?.endToEnd?.acceptToDeliveryP99InMilliseconds ?? null;
   const fanOutMax = results.connector.fanOut.maxInMilliseconds;

@@ -79,7 +79,6 @@ function openDurableEngine(options: DurableEngineOptions): DurableEngine {
   return new engineModule.DurableEngine(options);
 }
 
-/** Runs the app's appStart or appTerminate hooks with the hook data that invocation hooks also see. */
 function logRegistrations(logger: HostLogger, registry: FunctionRegistry, routeTable: RouteTable, hostJson: HostJsonConfig): void {
   for (const route of routeTable.routes) {
     const path = `/${[hostJson.routePrefix, route.template.text].filter((part) => part !== '').join('/')}`;
@@ -162,12 +161,12 @@ function createStop(parts: HostParts): () => Promise<void> {
     if (!timerRunsFinished) {
       logger.warn({}, 'grace period ended with timer functions still running; the host stops without waiting for them');
     }
+    const remainingMs = () => Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime));
     if (engine) {
-      const remainingMs = Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime));
-      await engine.stop(remainingMs);
+      await engine.stop(remainingMs());
     }
     if (parts.workerPool) {
-      await parts.workerPool.stop(Math.max(0, environment.shutdownGracePeriodMs - (Date.now() - startTime)));
+      await parts.workerPool.stop(remainingMs());
     } else {
       try {
         await runAppHooks(parts.registry, 'appTerminate', parts.appRoot);

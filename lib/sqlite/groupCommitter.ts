@@ -87,8 +87,8 @@ export class GroupCommitter {
   }
 
   /**
-   * Commits every pending change and lets go of the WAL file once its last flush is done. Call it
-   * before the database closes; the pending changes still become durable.
+   * Commits every pending change and closes the WAL file once its last flush is done. Call it
+   * before the database closes. The pending changes still become durable.
    */
   close(): void {
     this.flush();

@@ -78,9 +78,9 @@ const idleCloseAfterInMilliseconds = 1_000;
 /**
  * A file that is opened at its first fdatasync and kept open for the next ones, because in CPU
  * profiles of the host, opening and closing it around each flush took more time than the flush.
- * It is closed after a second without a flush, so that an idle database keeps no extra handle. WalSync runs one
- * flush at a time, and a close waits for the running flush, so a flush never meets a closed or
- * reused descriptor.
+ * It is closed after a second without a flush, so that an idle database keeps no extra handle.
+ * WalSync runs one flush at a time, and a close waits for the running flush, so a flush never
+ * meets a closed or reused descriptor.
  */
 class KeptOpenFile {
   readonly #filePath: string;

@@ -331,21 +331,23 @@ export class FunctionWorkerPool implements Invoker {
       call.reject(new Error(`Function "${call.message.functionName}" did not finish: function worker ${slot.workerNumber} stopped with exit code ${exitCode} while it ran.`));
     }
     if (this.#stopping) {
-      this.#waitingCalls.splice(0).forEach((call) => {
-        this.#pendingCalls.delete(call.callId);
-        call.reject(new Error(`Function "${call.message.functionName}" cannot run: the host's function workers have stopped.`));
-      });
+      this.#rejectWaitingCalls("the host's function workers have stopped.");
       return;
     }
     this.#options.logger.error({ workerNumber: slot.workerNumber, exitCode }, 'function worker stopped unexpectedly; starting a new one');
     this.#startWorker(slot.workerNumber).catch((error: unknown) => {
       this.#options.logger.error({ workerNumber: slot.workerNumber, err: error }, 'function worker could not be started again');
       if (this.#slots.length === 0) {
-        this.#waitingCalls.splice(0).forEach((call) => {
-          this.#pendingCalls.delete(call.callId);
-          call.reject(new Error(`Function "${call.message.functionName}" cannot run: no function worker is running, and a new one could not load the app.`));
-        });
+        this.#rejectWaitingCalls('no function worker is running, and a new one could not load the app.');
       }
     });
+  }
+
+  /** Fails every call that waits for a worker, with `reason` after "cannot run:". */
+  #rejectWaitingCalls(reason: string): void {
+    for (const call of this.#waitingCalls.splice(0)) {
+      this.#pendingCalls.delete(call.callId);
+      call.reject(new Error(`Function "${call.message.functionName}" cannot run: ${reason}`));
+    }
   }
 }

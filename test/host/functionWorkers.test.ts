@@ -150,14 +150,16 @@ describe('invalid FUNCTIONS_WORKER_PROCESS_COUNT', () => {
     expect(result.stderr).toContain('or leave it unset to run functions on the host thread');
   });
 
-  it('app failing in worker stops start', async () => {
+  /** Creates an app whose main file runs `guard` and then loads the fixture app. */
+  function createGuardedAppRoot(mainFileName: string, guard: string): string {
     const appRoot = createAppRoot();
-    const mainPath = path.join(appRoot, 'workerFails.js');
-    fs.writeFileSync(
-      mainPath,
-      `if (!require('node:worker_threads').isMainThread) { throw new Error('fixture app refuses worker threads'); }\nrequire(${JSON.stringify(fixtureMain)});\n`,
-    );
-    fs.writeFileSync(path.join(appRoot, 'package.json'), JSON.stringify({ main: 'workerFails.js' }));
+    fs.writeFileSync(path.join(appRoot, mainFileName), `${guard}\nrequire(${JSON.stringify(fixtureMain)});\n`);
+    fs.writeFileSync(path.join(appRoot, 'package.json'), JSON.stringify({ main: mainFileName }));
+    return appRoot;
+  }
+
+  it('app failing in worker stops start', async () => {
+    const appRoot = createGuardedAppRoot('workerFails.js', `if (!require('node:worker_threads').isMainThread) { throw new Error('fixture app refuses worker threads'); }`);
 
     const result = await runHostUntilExit({ appRoot, dataDir: createFolder('workers-data-'), env: { FUNCTIONS_WORKER_PROCESS_COUNT: '1' } });
 
@@ -166,13 +168,7 @@ describe('invalid FUNCTIONS_WORKER_PROCESS_COUNT', () => {
   });
 
   it('worker failing at start is not replaced', async () => {
-    const appRoot = createAppRoot();
-    const mainPath = path.join(appRoot, 'secondWorkerFails.js');
-    fs.writeFileSync(
-      mainPath,
-      `if (require('node:worker_threads').workerData?.workerNumber === 2) { throw new Error('fixture app refuses worker 2'); }\nrequire(${JSON.stringify(fixtureMain)});\n`,
-    );
-    fs.writeFileSync(path.join(appRoot, 'package.json'), JSON.stringify({ main: 'secondWorkerFails.js' }));
+    const appRoot = createGuardedAppRoot('secondWorkerFails.js', `if (require('node:worker_threads').workerData?.workerNumber === 2) { throw new Error('fixture app refuses worker 2'); }`);
 
     const result = await runHostUntilExit({ appRoot, dataDir: createFolder('workers-data-'), env: { FUNCTIONS_WORKER_PROCESS_COUNT: '2' } });
 

@@ -103,7 +103,7 @@ describe('bulk replay activities', () => {
     expect((await dependencies.trackingStore.listAudit(replayId)).map((entry) => entry.step)).toEqual(['bulkReplayCompleted']);
   });
 
-  test('finish run again adds the missing audit', async () => {
+  test('finish retry adds the missing audit', async () => {
     // A first run that finished the replay and stopped before its audit entry.
     await dependencies.trackingStore.replays.finishBulkReplay(replayId, 'completed', testNow.toISOString());
 
